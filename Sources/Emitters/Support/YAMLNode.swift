@@ -1,0 +1,192 @@
+/// A YAML value as topogen writes it: scalars, sequences and mappings in block style, with
+/// comments before sequence items. ``render(documents:header:)`` turns documents into text.
+///
+/// For example: `.mapping([("port", .int(1983)), ("name", .string("on"))])` renders as
+/// `port: 1983` and `name: "on"`: strings that YAML would read as something else are quoted.
+indirect enum YAMLNode: Hashable, Sendable {
+    /// A string; quoted when a plain scalar would read as something else.
+    case string(String)
+    /// An integer.
+    case int(Int)
+    /// A sequence, each item with the comment lines written above it.
+    case sequence([YAMLItem])
+    /// A mapping, in the order given.
+    case mapping([YAMLEntry])
+
+    /// A sequence without comments.
+    static func list(_ nodes: [YAMLNode]) -> YAMLNode {
+        .sequence(nodes.map { YAMLItem(comments: [], node: $0) })
+    }
+
+    /// A mapping from key-value pairs, in order.
+    static func map(_ pairs: KeyValuePairs<String, YAMLNode>) -> YAMLNode {
+        .mapping(pairs.map { YAMLEntry(key: $0.key, value: $0.value) })
+    }
+
+    /// A mapping of strings, sorted by key.
+    static func labels(_ labels: [String: String]) -> YAMLNode {
+        .mapping(
+            labels.sorted { $0.key < $1.key }.map {
+                YAMLEntry(key: $0.key, value: .string($0.value))
+            })
+    }
+
+    /// Renders a stream of documents, each started by `---`, after the header comment lines.
+    static func render(documents: [YAMLNode], header: [String]) -> String {
+        var writer = YAMLWriter()
+        for line in header { writer.comment(line, indent: 0) }
+        for document in documents {
+            writer.line("---")
+            writer.write(document, indent: 0)
+        }
+        return writer.text
+    }
+}
+
+/// A sequence item with the comment lines written above it.
+struct YAMLItem: Hashable, Sendable {
+    var comments: [String]
+    var node: YAMLNode
+}
+
+/// A mapping entry.
+struct YAMLEntry: Hashable, Sendable {
+    var key: String
+    var value: YAMLNode
+}
+
+/// Writes ``YAMLNode`` values as block-style YAML, two spaces an indentation level, with
+/// sequences indented under their key as the Kubernetes documentation writes them.
+private struct YAMLWriter {
+    private(set) var text = ""
+
+    mutating func line(_ content: String) {
+        text += content
+        text += "\n"
+    }
+
+    mutating func comment(_ comment: String, indent: Int) {
+        let flattened = comment.split(whereSeparator: \.isNewline).joined(separator: " ")
+        line(String(repeating: " ", count: indent) + (flattened.isEmpty ? "#" : "# " + flattened))
+    }
+
+    /// Writes a node that stands on its own lines at `indent`.
+    mutating func write(_ node: YAMLNode, indent: Int) {
+        switch node {
+        case .string, .int:
+            line(String(repeating: " ", count: indent) + YAMLScalar.render(node))
+        case .sequence(let items):
+            if items.isEmpty {
+                line(String(repeating: " ", count: indent) + "[]")
+            }
+            for item in items { writeItem(item, indent: indent) }
+        case .mapping(let entries):
+            if entries.isEmpty {
+                line(String(repeating: " ", count: indent) + "{}")
+            }
+            for entry in entries {
+                writeEntry(entry, prefix: String(repeating: " ", count: indent), indent: indent)
+            }
+        }
+    }
+
+    /// Writes `key: value`, the first line starting with `prefix`; nested lines at `indent`.
+    private mutating func writeEntry(_ entry: YAMLEntry, prefix: String, indent: Int) {
+        let key = YAMLScalar.render(.string(entry.key))
+        switch entry.value {
+        case .string, .int:
+            line(prefix + key + ": " + YAMLScalar.render(entry.value))
+        case .sequence(let items) where items.isEmpty:
+            line(prefix + key + ": []")
+        case .mapping(let entries) where entries.isEmpty:
+            line(prefix + key + ": {}")
+        case .sequence, .mapping:
+            line(prefix + key + ":")
+            write(entry.value, indent: indent + 2)
+        }
+    }
+
+    private mutating func writeItem(_ item: YAMLItem, indent: Int) {
+        for comment in item.comments { self.comment(comment, indent: indent) }
+        let dash = String(repeating: " ", count: indent) + "- "
+        switch item.node {
+        case .string, .int:
+            line(dash + YAMLScalar.render(item.node))
+        case .sequence(let items) where items.isEmpty:
+            line(dash + "[]")
+        case .mapping(let entries) where entries.isEmpty:
+            line(dash + "{}")
+        case .sequence:
+            line(String(dash.dropLast()))
+            write(item.node, indent: indent + 2)
+        case .mapping(let entries):
+            for (index, entry) in entries.enumerated() {
+                let prefix = index == 0 ? dash : String(repeating: " ", count: indent + 2)
+                writeEntry(entry, prefix: prefix, indent: indent + 2)
+            }
+        }
+    }
+}
+
+/// How a scalar is written: plain where YAML reads it back as the same string, double-quoted
+/// otherwise.
+enum YAMLScalar {
+    /// Words that YAML 1.1 or 1.2 reads as booleans or null.
+    private static let reserved: Set<String> = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+    ]
+
+    static func render(_ node: YAMLNode) -> String {
+        switch node {
+        case .int(let value): String(value)
+        case .string(let value): isPlainSafe(value) ? value : doubleQuoted(value)
+        case .sequence, .mapping: ""
+        }
+    }
+
+    /// Whether `value` can be written plain and read back as the same string.
+    ///
+    /// Deliberately conservative: only letters, digits and `._/-+=,()` and inner spaces; not a
+    /// reserved word; not anything that starts like a number; not starting with an indicator.
+    static func isPlainSafe(_ value: String) -> Bool {
+        guard let first = value.unicodeScalars.first, let last = value.unicodeScalars.last,
+            !reserved.contains(value)
+        else { return false }
+        let allowed = value.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "._/-+=,() ".unicodeScalars.contains($0)
+        }
+        guard allowed, first != " ", last != " ", !"-+.,=()".unicodeScalars.contains(first),
+            !value.contains("  ")
+        else { return false }
+        // Anything that starts with a digit and has no letter-free separator could be a number
+        // (1983, 1e5, 0x1F, 0o17, 1_000, 12.5): quote it unless it holds a '/' or a space, which
+        // no YAML number does.
+        if ("0"..."9").contains(first) {
+            return value.contains("/") || value.contains(" ")
+        }
+        return true
+    }
+
+    static func doubleQuoted(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    result +=
+                        "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,267 @@
+/// A value as the user wrote it, with where it was written, so that a problem with it can be
+/// reported in the user's terms.
+///
+/// For example: `Written("70000", at: "--postgres-port")`.
+public struct Written<Value: Hashable & Sendable>: Hashable, Sendable {
+    /// The value as written.
+    public var value: Value
+    /// Where it was written: an option such as `--postgres-port`, or a field path.
+    public var origin: String
+
+    /// Creates a written value.
+    public init(_ value: Value, at origin: String) {
+        self.value = value
+        self.origin = origin
+    }
+}
+
+/// The addresses the user gave for one node, as written: `--cidr NODE=CIDR[,CIDR...]`.
+public struct AddressEntry: Hashable, Sendable {
+    /// The node name as written, for example `postgres`.
+    public var node: String
+    /// The CIDRs as written.
+    public var cidrs: [String]
+    /// Where the entry was written, for example `--cidr`.
+    public var origin: String
+
+    /// Creates an entry.
+    public init(node: String, cidrs: [String], origin: String) {
+        self.node = node
+        self.cidrs = cidrs
+        self.origin = origin
+    }
+}
+
+/// What the user asked for, as written, before validation. ``resolve()`` turns it into a
+/// ``Topology`` or reports every problem at once.
+///
+/// For example: `topogen --with-iot-core --mqtt-port 1983` resolves to two errors, that IoT
+/// Core needs `--with-sqs` and that 1983 is the server's HTTP port.
+public struct TopologySpec: Hashable, Sendable {
+    /// `--with-sqs`.
+    public var withSQS: Written<Bool>?
+    /// `--with-iot-core`.
+    public var withIoTCore: Written<Bool>?
+    /// `--with-kms`.
+    public var withKMS: Written<Bool>?
+    /// `--postgres-port N`.
+    public var postgresPort: Written<String>?
+    /// `--mqtt-port N`.
+    public var mqttPort: Written<String>?
+    /// `--infrastructure-port N` or `N-M`, repeatable.
+    public var infrastructurePorts: [Written<String>] = []
+    /// `--cidr NODE=CIDR[,CIDR...]`, repeatable; entries for one node add up.
+    public var addresses: [AddressEntry] = []
+    /// `--workers in-cluster|external`.
+    public var workers: Written<String>?
+    /// `--namespace NS`.
+    public var namespace: Written<String>?
+    /// `--worker-namespace NS`.
+    public var workerNamespace: Written<String>?
+    /// `--ingress-namespace NS`.
+    public var ingressNamespace: Written<String>?
+
+    /// Creates an empty spec: the reference installation.
+    public init() {}
+
+    /// Validates the spec and builds the topology it describes.
+    ///
+    /// - Returns: The topology and any warnings.
+    /// - Throws: ``TopologyError`` with every problem found, when any of them is an error.
+    public func resolve() throws(TopologyError) -> (topology: Topology, warnings: [Diagnostic]) {
+        var resolver = Resolver()
+        let topology = resolver.resolve(self)
+        guard let topology, !resolver.diagnostics.contains(where: { $0.severity == .error })
+        else { throw TopologyError(diagnostics: resolver.diagnostics) }
+        return (topology, resolver.diagnostics)
+    }
+}
+
+/// Validates a spec, collecting diagnostics instead of stopping at the first.
+private struct Resolver {
+    var diagnostics: [Diagnostic] = []
+
+    mutating func error(_ message: String, hint: String? = nil) {
+        diagnostics.append(Diagnostic(.error, message, hint: hint))
+    }
+
+    mutating func warning(_ message: String, hint: String? = nil) {
+        diagnostics.append(Diagnostic(.warning, message, hint: hint))
+    }
+
+    mutating func resolve(_ spec: TopologySpec) -> Topology? {
+        let sqs = spec.withSQS?.value ?? false
+        let iotCore = spec.withIoTCore?.value ?? false
+        let kms = spec.withKMS?.value ?? false
+        if iotCore && !sqs, let origin = spec.withIoTCore?.origin {
+            error(
+                "'\(origin)' requires '\(spec.withSQS?.origin ?? "--with-sqs")'",
+                hint:
+                    "AWS IoT Core as the MQTT broker needs the SQS message queues; add '--with-sqs'"
+            )
+        }
+        let postgresPort = singlePort(spec.postgresPort) ?? Topology.defaultPostgresPort
+        let mqttPort = singlePort(spec.mqttPort) ?? Topology.defaultMQTTPort
+        if let written = spec.mqttPort, mqttPort == Topology.httpPort {
+            error(
+                "invalid value '\(written.value)' for '\(written.origin)': \(Topology.httpPort) is the server's HTTP port",
+                hint:
+                    "the built-in broker listens on \(Topology.defaultMQTTPort) unless told otherwise"
+            )
+        }
+        if let written = spec.mqttPort, iotCore {
+            warning(
+                "'\(written.origin)' has no effect with '\(spec.withIoTCore?.origin ?? "--with-iot-core")'",
+                hint: "workers reach AWS IoT Core on 443")
+        }
+        var infrastructurePorts: Set<PortRange> = []
+        for written in spec.infrastructurePorts {
+            do {
+                infrastructurePorts.insert(try PortRange(parsing: written.value))
+            } catch {
+                self.error(portMessage(error, written))
+            }
+        }
+        let workers = workerPlacement(spec.workers)
+        let kubernetes = kubernetesPlacement(spec)
+        let addresses = resolveAddresses(spec.addresses)
+        return Topology(
+            usesSQS: sqs, usesIoTCore: iotCore, usesKMS: kms, postgresPort: postgresPort,
+            mqttPort: mqttPort,
+            infrastructurePorts: infrastructurePorts.isEmpty
+                ? Topology.defaultInfrastructurePorts : infrastructurePorts.sorted(),
+            workers: workers, kubernetes: kubernetes, addresses: addresses)
+    }
+
+    private func portMessage(_ error: PortError, _ written: Written<String>) -> String {
+        "invalid value '\(written.value)' for '\(written.origin)': \(error.reason)"
+    }
+
+    private mutating func singlePort(_ written: Written<String>?) -> UInt16? {
+        guard let written else { return nil }
+        do {
+            let range = try PortRange(parsing: written.value)
+            guard range.isSinglePort else {
+                error(
+                    "invalid value '\(written.value)' for '\(written.origin)': expected one port, not a range"
+                )
+                return nil
+            }
+            return range.lower
+        } catch {
+            self.error(portMessage(error, written))
+            return nil
+        }
+    }
+
+    private mutating func workerPlacement(_ written: Written<String>?) -> WorkerPlacement {
+        guard let written else { return .inNetwork }
+        if let placement = WorkerPlacement(rawValue: written.value) { return placement }
+        let names = WorkerPlacement.allCases.map(\.rawValue)
+        error(
+            "invalid value '\(written.value)' for '\(written.origin)'",
+            hint: closestMatch(to: written.value, in: names).map { "did you mean '\($0)'?" }
+                ?? "expected one of: \(names.joined(separator: ", "))")
+        return .inNetwork
+    }
+
+    private mutating func kubernetesPlacement(_ spec: TopologySpec) -> KubernetesPlacement {
+        let namespace = namespaceName(spec.namespace) ?? KubernetesPlacement.defaultNamespace
+        let workerNamespace =
+            namespaceName(spec.workerNamespace) ?? KubernetesPlacement.defaultWorkerNamespace
+        let ingressNamespace = namespaceName(spec.ingressNamespace)
+        if namespace == workerNamespace {
+            let origin = spec.workerNamespace?.origin ?? spec.namespace?.origin ?? "--namespace"
+            error(
+                "invalid value '\(workerNamespace)' for '\(origin)': the workers must run in a namespace of their own",
+                hint:
+                    "worker policies select every pod of the worker namespace, so sharing it with the backend would give the backend the workers' egress"
+            )
+        }
+        if let ingressNamespace,
+            ingressNamespace == namespace || ingressNamespace == workerNamespace,
+            let origin = spec.ingressNamespace?.origin
+        {
+            error(
+                "invalid value '\(ingressNamespace)' for '\(origin)': the load balancer's namespace must not be the backend's or the workers'"
+            )
+        }
+        return KubernetesPlacement(
+            namespace: namespace, workerNamespace: workerNamespace,
+            ingressNamespace: ingressNamespace)
+    }
+
+    /// A Kubernetes namespace name: an RFC 1123 label.
+    private mutating func namespaceName(_ written: Written<String>?) -> String? {
+        guard let written else { return nil }
+        let name = written.value
+        let allowed = name.utf8.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+        }
+        guard !name.isEmpty, name.utf8.count <= 63, allowed, name.first != "-", name.last != "-"
+        else {
+            error(
+                "invalid value '\(name)' for '\(written.origin)': not a Kubernetes namespace name",
+                hint:
+                    "a namespace name is at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+            )
+            return nil
+        }
+        return name
+    }
+
+    private mutating func resolveAddresses(_ entries: [AddressEntry]) -> [Node: [CIDR]] {
+        var addresses: [Node: Set<CIDR>] = [:]
+        for entry in entries {
+            guard let node = Node(rawValue: entry.node) else {
+                error(
+                    "unknown node '\(entry.node)' in '\(entry.origin) \(entry.node)=...'",
+                    hint: closestMatch(to: entry.node, in: Node.allCases.map(\.rawValue)).map {
+                        "did you mean '\($0)'?"
+                    }
+                        ?? "nodes are: \(Node.allCases.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            if entry.cidrs.isEmpty {
+                error(
+                    "'\(entry.origin) \(entry.node)=' names no CIDR",
+                    hint: "write '\(entry.origin) \(entry.node)=CIDR[,CIDR...]'")
+            }
+            for text in entry.cidrs {
+                do {
+                    addresses[node, default: []].insert(try CIDR(parsing: text))
+                } catch {
+                    let location = "'\(entry.origin) \(entry.node)'"
+                    switch error {
+                    case .malformed:
+                        self.error(
+                            "invalid CIDR '\(text)' for \(location)",
+                            hint:
+                                "write ADDRESS/PREFIX, for example '10.0.0.0/16' or '2001:db8::/32'"
+                        )
+                    case .hostBitsSet(_, let network):
+                        self.error(
+                            "invalid CIDR '\(text)' for \(location): host bits are set",
+                            hint: "did you mean '\(network)'?")
+                    }
+                }
+            }
+        }
+        var result: [Node: [CIDR]] = [:]
+        for (node, cidrs) in addresses {
+            let sorted = cidrs.sorted { ($0.prefixLength, $0) < ($1.prefixLength, $1) }
+            var kept: [CIDR] = []
+            for cidr in sorted {
+                if let wider = kept.first(where: { $0.contains(cidr) }) {
+                    warning(
+                        "CIDR '\(cidr)' for node '\(node)' lies inside '\(wider)' and adds nothing")
+                } else {
+                    kept.append(cidr)
+                }
+            }
+            result[node] = kept.sorted()
+        }
+        return result
+    }
+}

@@ -1,0 +1,228 @@
+import Emitters
+import TopologyModel
+
+/// Turns the arguments after the program name into an ``Invocation``. Pure: it reads no files
+/// and prints nothing.
+///
+/// `generate` is the default subcommand, so `topogen --target k8s --with-sqs` is
+/// `topogen generate --target k8s --with-sqs`. Values follow their option as the next argument
+/// or after `=`; a repeated single-value option keeps its last value, as in swift-argument-parser.
+struct CommandLineParser: Sendable {
+    /// The version `--version` prints.
+    static let version = "0.1.0"
+
+    func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
+        var arguments = arguments[...]
+        var subcommand = Subcommand.generate
+        if let first = arguments.first, !first.hasPrefix("-") {
+            guard let named = Subcommand(rawValue: first) else {
+                throw UsageError(
+                    "unknown subcommand '\(first)'",
+                    hint: closestMatch(to: first, in: Subcommand.allCases.map(\.rawValue)).map {
+                        "did you mean '\($0)'?"
+                    })
+            }
+            subcommand = named
+            arguments = arguments.dropFirst()
+        } else if arguments.contains("--version") {
+            return .version
+        } else if arguments.isEmpty || arguments.allSatisfy({ $0 == "-h" || $0 == "--help" }) {
+            return .help(nil)
+        }
+        if subcommand == .help {
+            guard let topic = arguments.first else { return .help(nil) }
+            guard let named = Subcommand(rawValue: topic), arguments.count == 1 else {
+                throw UsageError(
+                    "unknown subcommand '\(arguments.joined(separator: " "))'",
+                    hint: closestMatch(to: topic, in: Subcommand.allCases.map(\.rawValue)).map {
+                        "did you mean '\($0)'?"
+                    }, subcommand: .help)
+            }
+            return .help(named)
+        }
+        let values = try scan(arguments, for: subcommand)
+        if values.has(.help) { return .help(subcommand) }
+        let spec = try topologySpec(values, subcommand: subcommand)
+        switch subcommand {
+        case .generate:
+            guard let target = try target(values, subcommand: subcommand) else {
+                throw UsageError(
+                    "missing '--target <target>'",
+                    hint:
+                        "choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", "))",
+                    subcommand: subcommand)
+            }
+            return .generate(
+                GenerateRequest(
+                    target: target, spec: spec, outputDirectory: values.last(.output)))
+        case .flows:
+            var format = FlowsFormat.table
+            if let text = values.last(.format) {
+                guard let named = FlowsFormat(rawValue: text) else {
+                    throw invalidValue(
+                        text, for: .format, choices: FlowsFormat.allCases.map(\.rawValue),
+                        subcommand: subcommand)
+                }
+                format = named
+            }
+            return .flows(
+                FlowsRequest(
+                    target: try target(values, subcommand: subcommand), spec: spec, format: format))
+        case .help:
+            return .help(nil)
+        }
+    }
+
+    /// The aliases `--target` accepts beside the formats' names.
+    private static let targetAliases: [String: Format] = ["kubernetes": .kubernetes]
+
+    private func target(_ values: ScannedValues, subcommand: Subcommand) throws(UsageError)
+        -> Format?
+    {
+        guard let text = values.last(.target) else { return nil }
+        if let format = Format(rawValue: text) ?? Self.targetAliases[text] { return format }
+        throw UsageError(
+            "unknown target '\(text)'",
+            hint: closestMatch(to: text, in: Format.allCases.map(\.rawValue)).map {
+                "did you mean '\($0)'?"
+            } ?? "choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", "))",
+            subcommand: subcommand)
+    }
+
+    private func invalidValue(
+        _ text: String, for option: OptionSpec, choices: [String], subcommand: Subcommand
+    ) -> UsageError {
+        UsageError(
+            "invalid value '\(text)' for '\(option.usage)'",
+            hint: closestMatch(to: text, in: choices).map { "did you mean '\($0)'?" }
+                ?? "choose one of: \(choices.joined(separator: ", "))",
+            subcommand: subcommand)
+    }
+
+    private func topologySpec(_ values: ScannedValues, subcommand: Subcommand) throws(UsageError)
+        -> TopologySpec
+    {
+        var spec = TopologySpec()
+        func flag(_ option: OptionSpec) -> Written<Bool>? {
+            values.has(option) ? Written(true, at: option.name) : nil
+        }
+        func single(_ option: OptionSpec) -> Written<String>? {
+            values.last(option).map { Written($0, at: option.name) }
+        }
+        spec.withSQS = flag(.withSQS)
+        spec.withIoTCore = flag(.withIoTCore)
+        spec.withKMS = flag(.withKMS)
+        spec.postgresPort = single(.postgresPort)
+        spec.mqttPort = single(.mqttPort)
+        spec.infrastructurePorts = values.all(.infrastructurePort).map {
+            Written($0, at: OptionSpec.infrastructurePort.name)
+        }
+        spec.workers = single(.workers)
+        spec.namespace = single(.namespace)
+        spec.workerNamespace = single(.workerNamespace)
+        spec.ingressNamespace = single(.ingressNamespace)
+        for text in values.all(.cidr) {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw UsageError(
+                    "invalid value '\(text)' for '\(OptionSpec.cidr.usage)'",
+                    hint: "write NODE=CIDR[,CIDR...], for example 'postgres=10.0.0.0/16'",
+                    subcommand: subcommand)
+            }
+            let cidrs = text[text.index(after: equals)...].split(
+                separator: ",", omittingEmptySubsequences: false
+            ).map { String($0) }
+            spec.addresses.append(
+                AddressEntry(
+                    node: String(text[..<equals]),
+                    cidrs: cidrs == [""] ? [] : cidrs,
+                    origin: OptionSpec.cidr.name))
+        }
+        return spec
+    }
+
+    /// Splits the arguments into option values, checking every spelling.
+    private func scan(_ arguments: ArraySlice<String>, for subcommand: Subcommand)
+        throws(UsageError) -> ScannedValues
+    {
+        let options = OptionSpec.options(for: subcommand)
+        var values = ScannedValues()
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" {
+                if index < arguments.endIndex {
+                    throw UsageError(
+                        "unexpected argument '\(arguments[index])'", subcommand: subcommand)
+                }
+                break
+            }
+            guard argument.hasPrefix("-"), argument.count > 1 else {
+                throw UsageError(
+                    "unexpected argument '\(argument)'",
+                    hint: subcommand == .generate && Subcommand(rawValue: argument) != nil
+                        ? "a subcommand comes first: 'topogen \(argument) ...'" : nil,
+                    subcommand: subcommand)
+            }
+            var spelling = argument
+            var inlineValue: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                spelling = String(argument[..<equals])
+                inlineValue = String(argument[argument.index(after: equals)...])
+            } else if !argument.hasPrefix("--"), argument.count > 2 {
+                // `-oDIR`: a short option with its value attached.
+                spelling = String(argument.prefix(2))
+                inlineValue = String(argument.dropFirst(2))
+            }
+            guard
+                let option = options.first(where: {
+                    $0.name == spelling || $0.short.map { "-\($0)" } == spelling
+                })
+            else {
+                let names = options.map(\.name)
+                throw UsageError(
+                    "unknown option '\(spelling)'",
+                    hint: closestMatch(to: spelling, in: names).map { "did you mean '\($0)'?" },
+                    subcommand: subcommand)
+            }
+            guard option.valueName != nil else {
+                if inlineValue != nil {
+                    throw UsageError("'\(option.name)' takes no value", subcommand: subcommand)
+                }
+                values.record(option, nil)
+                continue
+            }
+            if let inlineValue {
+                values.record(option, inlineValue)
+            } else if index < arguments.endIndex,
+                !arguments[index].hasPrefix("-")
+                    || arguments[index] == "-"
+            {
+                values.record(option, arguments[index])
+                index += 1
+            } else {
+                throw UsageError(
+                    "missing value for '\(option.usage)'", subcommand: subcommand)
+            }
+        }
+        return values
+    }
+}
+
+/// The option values found on a command line, in order.
+struct ScannedValues: Sendable {
+    private var values: [String: [String]] = [:]
+    private var flags: Set<String> = []
+
+    mutating func record(_ option: OptionSpec, _ value: String?) {
+        if let value {
+            values[option.name, default: []].append(value)
+        } else {
+            flags.insert(option.name)
+        }
+    }
+
+    func has(_ option: OptionSpec) -> Bool { flags.contains(option.name) }
+    func last(_ option: OptionSpec) -> String? { values[option.name]?.last }
+    func all(_ option: OptionSpec) -> [String] { values[option.name] ?? [] }
+}

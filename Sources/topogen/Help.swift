@@ -1,0 +1,115 @@
+import Emitters
+import TopologyModel
+
+/// The help texts, in the layout of swift-argument-parser tools: `OVERVIEW:`, `USAGE:`, the
+/// option groups, `SUBCOMMANDS:`.
+enum Help {
+    static func text(for subcommand: Subcommand?) -> String {
+        switch subcommand {
+        case nil, .help:
+            return """
+                OVERVIEW: Generate least-privilege firewall rules for a self-hosted Spacelift \
+                installation.
+
+                topogen derives every allowed connection (flow) of the installation from the \
+                options you give, and renders them for a target.
+
+                USAGE: topogen <subcommand>
+
+                \(optionsSection(for: nil))
+                SUBCOMMANDS:
+                \(subcommandLines())
+
+                  See 'topogen help <subcommand>' for detailed help.
+
+                """
+        case .generate:
+            return """
+                OVERVIEW: \(Subcommand.generate.abstract)
+
+                Without -o the files are printed to stdout; with -o they are written into the \
+                directory only when everything succeeded.
+
+                USAGE: topogen generate --target <target> [<options>] [-o <directory>]
+
+                TARGETS:
+                \(targetLines())
+
+                \(optionsSection(for: .generate))
+                EXAMPLES:
+                  topogen --target k8s --with-sqs
+                  topogen generate --target k8s --cidr postgres=10.20.0.0/16 -o deploy/
+
+                """
+        case .flows:
+            return """
+                OVERVIEW: \(Subcommand.flows.abstract)
+
+                USAGE: topogen flows [--target <target>] [<options>] [--format <format>]
+
+                \(optionsSection(for: .flows))
+                EXAMPLES:
+                  topogen flows --with-sqs
+                  topogen flows --target k8s --format json
+
+                """
+        }
+    }
+
+    /// `usage: ...` line for an error message.
+    static func usage(for subcommand: Subcommand?) -> String {
+        switch subcommand {
+        case .generate: "usage: topogen generate --target <target> [<options>] [-o <directory>]"
+        case .flows: "usage: topogen flows [--target <target>] [<options>] [--format <format>]"
+        case .help: "usage: topogen help [<subcommand>]"
+        case nil: "usage: topogen <subcommand>"
+        }
+    }
+
+    private static func optionsSection(for subcommand: Subcommand?) -> String {
+        let options = OptionSpec.options(for: subcommand)
+        var text = ""
+        for group in OptionSpec.Group.allCases {
+            let members = options.filter { $0.group == group }
+            guard !members.isEmpty else { continue }
+            text += "\(group.rawValue):\n"
+            text += members.map { line($0.synopsis, $0.help) }.joined(separator: "\n")
+            text += "\n\n"
+        }
+        return String(text.dropLast())
+    }
+
+    private static func subcommandLines() -> String {
+        Subcommand.allCases.map {
+            line($0.rawValue + ($0 == .generate ? " (default)" : ""), $0.abstract)
+        }.joined(separator: "\n")
+    }
+
+    private static func targetLines() -> String {
+        Format.allCases.map { line($0.rawValue, $0.summary + ".") }.joined(separator: "\n")
+    }
+
+    /// Two columns: the name at 2 spaces, the text at column 28, wrapped under itself.
+    private static func line(_ name: String, _ help: String) -> String {
+        let column = 28
+        let head = "  " + name
+        let width = 100 - column
+        var lines: [String] = []
+        var current = ""
+        for word in help.split(separator: " ") {
+            if !current.isEmpty, current.count + 1 + word.count > width {
+                lines.append(current)
+                current = String(word)
+            } else {
+                current += (current.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(current)
+        let pad = String(repeating: " ", count: column)
+        let first =
+            head.count < column - 1
+            ? head + String(repeating: " ", count: column - head.count) + lines[0]
+            : head + "\n" + pad + lines[0]
+        return ([first] + lines.dropFirst().map { pad + $0 }).joined(separator: "\n")
+    }
+}

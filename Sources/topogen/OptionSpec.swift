@@ -1,0 +1,107 @@
+import Emitters
+import TopologyModel
+
+/// One command-line option: its spelling, its value, and its help line.
+struct OptionSpec: Hashable, Sendable {
+    /// The groups options are listed under in help.
+    enum Group: String, Sendable, CaseIterable {
+        case target = "TARGET OPTIONS"
+        case model = "MODEL OPTIONS"
+        case kubernetes = "KUBERNETES OPTIONS"
+        case output = "OUTPUT OPTIONS"
+        case general = "OPTIONS"
+    }
+
+    var name: String
+    var short: Character? = nil
+    /// The value's name in help, for example `port`; `nil` for a flag.
+    var valueName: String? = nil
+    var repeatable = false
+    var group: Group
+    var help: String
+
+    /// `--postgres-port <port>` or `-o, --output <directory>`.
+    var synopsis: String {
+        var text = short.map { "-\($0), " } ?? ""
+        text += name
+        if let valueName { text += " <\(valueName)>" }
+        if repeatable { text += " ..." }
+        return text
+    }
+
+    /// How the option reads in an error message: `--postgres-port <port>`.
+    var usage: String { valueName.map { "\(name) <\($0)>" } ?? name }
+
+    static let target = OptionSpec(
+        name: "--target", valueName: "target", group: .target,
+        help: "The format to render: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
+    static let withSQS = OptionSpec(
+        name: "--with-sqs", group: .model, help: "The message queue is AWS SQS.")
+    static let withIoTCore = OptionSpec(
+        name: "--with-iot-core", group: .model,
+        help: "The MQTT broker is AWS IoT Core instead of the built-in one (needs --with-sqs).")
+    static let withKMS = OptionSpec(
+        name: "--with-kms", group: .model, help: "Encryption uses AWS KMS.")
+    static let postgresPort = OptionSpec(
+        name: "--postgres-port", valueName: "port", group: .model,
+        help: "The Postgres port. (default: \(Topology.defaultPostgresPort))")
+    static let mqttPort = OptionSpec(
+        name: "--mqtt-port", valueName: "port", group: .model,
+        help: "The built-in MQTT broker's port; not 1983. (default: \(Topology.defaultMQTTPort))")
+    static let infrastructurePort = OptionSpec(
+        name: "--infrastructure-port", valueName: "port", repeatable: true, group: .model,
+        help: "A port or range (N-M) of the infrastructure APIs workers manage. (default: 443)")
+    static let cidr = OptionSpec(
+        name: "--cidr", valueName: "node=cidr[,cidr...]", repeatable: true, group: .model,
+        help: "The addresses of a node, IPv4 or IPv6. (default: 0.0.0.0/0 and ::/0)")
+    static let workers = OptionSpec(
+        name: "--workers", valueName: "placement", group: .model,
+        help: "Where workers run: in-cluster or external. (default: in-cluster)")
+    static let namespace = OptionSpec(
+        name: "--namespace", valueName: "namespace", group: .kubernetes,
+        help:
+            "The namespace of the server, drain and scheduler. (default: \(KubernetesPlacement.defaultNamespace))"
+    )
+    static let workerNamespace = OptionSpec(
+        name: "--worker-namespace", valueName: "namespace", group: .kubernetes,
+        help:
+            "The namespace of the worker pods. (default: \(KubernetesPlacement.defaultWorkerNamespace))"
+    )
+    static let ingressNamespace = OptionSpec(
+        name: "--ingress-namespace", valueName: "namespace", group: .kubernetes,
+        help:
+            "The namespace of the ingress controller that reaches the server. (default: any source)"
+    )
+    static let output = OptionSpec(
+        name: "--output", short: "o", valueName: "directory", group: .output,
+        help: "Write the files into this directory instead of printing them.")
+    static let format = OptionSpec(
+        name: "--format", valueName: "format", group: .output,
+        help:
+            "How to print: \(FlowsFormat.allCases.map(\.rawValue).joined(separator: " or ")). (default: table)"
+    )
+    static let help = OptionSpec(
+        name: "--help", short: "h", group: .general, help: "Show help information.")
+    static let version = OptionSpec(
+        name: "--version", group: .general, help: "Show the version.")
+
+    /// The options that describe the installation, shared by `generate` and `flows`.
+    static let modelOptions: [OptionSpec] = [
+        withSQS, withIoTCore, withKMS, postgresPort, mqttPort, infrastructurePort, cidr, workers,
+        namespace, workerNamespace, ingressNamespace,
+    ]
+
+    /// The options a subcommand takes.
+    static func options(for subcommand: Subcommand?) -> [OptionSpec] {
+        switch subcommand {
+        case .generate: [target] + modelOptions + [output, help]
+        case .flows:
+            [
+                OptionSpec(
+                    name: "--target", valueName: "target", group: .target,
+                    help: "List only the flows this target implements. (default: every flow)")
+            ] + modelOptions + [format, help]
+        case .help, nil: [version, help]
+        }
+    }
+}
