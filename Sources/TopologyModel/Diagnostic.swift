@@ -50,10 +50,13 @@ public struct TopologyError: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// The candidate closest to a mistyped word, for "did you mean" hints.
 ///
-/// - Returns: The candidate with the smallest edit distance, when that distance is small
-///   enough for the word to be a typo of it; otherwise `nil`.
+/// - Returns: The only candidate the word abbreviates, or else the candidate with the smallest
+///   edit distance, when that distance is small enough for the word to be a typo of it;
+///   otherwise `nil`.
 public func closestMatch(to word: String, in candidates: some Sequence<String>) -> String? {
     let lowered = word.lowercased()
+    let prefixed = candidates.filter { $0.lowercased().hasPrefix(lowered) }
+    if lowered.count >= 3, prefixed.count == 1 { return prefixed[0] }
     var best: (candidate: String, distance: Int)?
     for candidate in candidates {
         let distance = editDistance(lowered, candidate.lowercased())

@@ -8,10 +8,10 @@ enum Help {
         switch subcommand {
         case nil, .help:
             return """
-                OVERVIEW: Generate least-privilege firewall rules for a self-hosted Spacelift \
+                OVERVIEW: Generate least-privilege firewall rules for a self-hosted Spacelift
                 installation.
 
-                topogen derives every allowed connection (flow) of the installation from the \
+                topogen derives every allowed connection (flow) of the installation from the
                 options you give, and renders them for a target.
 
                 USAGE: topogen <subcommand>
@@ -27,8 +27,8 @@ enum Help {
             return """
                 OVERVIEW: \(Subcommand.generate.abstract)
 
-                Without -o the files are printed to stdout; with -o they are written into the \
-                directory only when everything succeeded.
+                Without -o the files are printed to stdout; with -o they are written into the
+                directory, and only when everything succeeded.
 
                 USAGE: topogen generate --target <target> [<options>] [-o <directory>]
 

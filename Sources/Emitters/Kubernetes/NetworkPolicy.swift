@@ -28,6 +28,8 @@ import TopologyModel
 struct NetworkPolicy: Hashable, Sendable {
     var name: String
     var namespace: String
+    /// The comment lines written above the document.
+    var comments: [String]
     var labels: [String: String]
     var annotations: [String: String]
     /// The pods the policy applies to: labels to match, or every pod of the namespace when empty.

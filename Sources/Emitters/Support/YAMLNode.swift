@@ -31,15 +31,24 @@ indirect enum YAMLNode: Hashable, Sendable {
             })
     }
 
-    /// Renders a stream of documents, each started by `---`, after the header comment lines.
-    static func render(documents: [YAMLNode], header: [String]) -> String {
+    /// Renders a stream of documents, each started by `---` and its comment lines, after the
+    /// header comment lines.
+    static func render(documents: [(comments: [String], node: YAMLNode)], header: [String])
+        -> String
+    {
         var writer = YAMLWriter()
         for line in header { writer.comment(line, indent: 0) }
         for document in documents {
             writer.line("---")
-            writer.write(document, indent: 0)
+            for line in document.comments { writer.comment(line, indent: 0) }
+            writer.write(document.node, indent: 0)
         }
         return writer.text
+    }
+
+    /// Renders documents without comments.
+    static func render(documents: [YAMLNode], header: [String]) -> String {
+        render(documents: documents.map { (comments: [], node: $0) }, header: header)
     }
 }
 

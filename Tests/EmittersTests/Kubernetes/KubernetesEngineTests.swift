@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Every Kubernetes golden, judged by real engines: kubernetes-validate's schemas, and
+/// network-config-analyzer (NCA) through `Tests/Checkers/k8s_oracle.py`, which runs NCA's
+/// sanity check and compares NCA's connectivity for a cluster fixture with the matrix
+/// `flows.md` implies, written there independently of topogen's own derivation: allows and
+/// denials alike.
+///
+/// The checkers come from `Scripts/bootstrap.sh`; a missing checker fails these tests.
+@Suite struct KubernetesEngineTests {
+    static let fileName = "networkpolicies.yaml"
+
+    @Test(arguments: Example.all)
+    func kubernetesValidateAcceptsTheGolden(example: Example) throws {
+        let result = try Command.run(
+            try Command.checker("kubernetes-validate"),
+            ["--strict", "--quiet", "-k", "1.32", example.golden(Self.fileName).path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test(arguments: Example.all)
+    func networkConfigAnalyzerFindsExactlyTheFlows(example: Example) throws {
+        let result = try oracle(policies: example.golden(Self.fileName), example: example)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
+    }
+
+    /// The checkers must be able to fail: each mutation of a correct golden is caught.
+    @Test(arguments: [
+        ("widened port", "port: 5432", "port: 5432\n          endPort: 5440"),
+        (
+            "worker to postgres", "# worker-server",
+            "# worker-server\n    - ports:\n        - protocol: TCP\n          port: 5432\n    # worker-server"
+        ),
+        (
+            "no default deny",
+            "  podSelector: {}\n  policyTypes:\n    - Ingress\n    - Egress\n---",
+            "  podSelector:\n    matchLabels:\n      nothing: here\n  policyTypes:\n    - Ingress\n    - Egress\n---"
+        ),
+        (
+            "MQTT from anywhere",
+            "    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: spacelift-workers\n",
+            "    - from:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n"
+        ),
+    ])
+    func oracleCatchesAMutation(name: String, original: String, replacement: String) throws {
+        let example = try #require(Example.all.first { $0.name == "default" })
+        let text = try String(contentsOf: example.golden(Self.fileName), encoding: .utf8)
+        let range = try #require(text.range(of: original), "mutation '\(name)' does not apply")
+        let mutated = text.replacingCharacters(in: range, with: replacement)
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-mutant-\(UUID().uuidString).yaml")
+        try Data(mutated.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try oracle(policies: file, example: example)
+        #expect(result.status == 1, "mutation '\(name)' passed:\n\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func checkersRejectInvalidPolicies() throws {
+        let example = try #require(Example.all.first { $0.name == "default" })
+        let text = try String(contentsOf: example.golden(Self.fileName), encoding: .utf8)
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-invalid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let typo = directory.appendingPathComponent("typo.yaml")
+        try Data(text.replacingOccurrences(of: "policyTypes:", with: "policyType:").utf8)
+            .write(to: typo)
+        let validate = try Command.run(
+            try Command.checker("kubernetes-validate"),
+            ["--strict", "--quiet", "-k", "1.32", typo.path])
+        #expect(validate.status != 0)
+        let badPort = directory.appendingPathComponent("port.yaml")
+        try Data(text.replacingOccurrences(of: "port: 5432", with: "port: 70000").utf8)
+            .write(to: badPort)
+        #expect(try oracle(policies: badPort, example: example).status != 0)
+    }
+
+    private func oracle(policies: URL, example: Example) throws -> CommandResult {
+        try Command.run(
+            try Command.checker("python3"),
+            [
+                Repository.root.appendingPathComponent("Tests/Checkers/k8s_oracle.py").path,
+                "--policies", policies.path, "--args-file", example.file.path,
+                "--nca", try Command.checker("nca").path,
+            ])
+    }
+}
