@@ -130,7 +130,7 @@ extension Topology {
                 add(
                     "\(component)-dns", component, .dns, [Port(.udp, 53), Port(.tcp, 53)],
                     .dnsFiltered,
-                    "Name resolution (not in the reference: without it nothing resolves a name)")
+                    "Name resolution (ours: nothing resolves a name without it)")
             }
         }
         return flows.filter {
