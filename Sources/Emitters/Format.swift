@@ -7,11 +7,18 @@ public import TopologyModel
 public enum Format: String, CaseIterable, Sendable {
     /// Kubernetes `networking.k8s.io/v1` NetworkPolicies, one multi-document YAML stream.
     case kubernetes = "k8s"
+    /// A POSIX `sh` script per component host that applies its rules with iptables and
+    /// ip6tables.
+    case iptables
+    /// An nftables ruleset per component host, one `table inet topogen`, loaded with `nft -f`.
+    case nftables
 
     /// The emitter that renders this format.
     public var emitter: any Emitter {
         switch self {
         case .kubernetes: KubernetesEmitter()
+        case .iptables: IptablesEmitter()
+        case .nftables: NftablesEmitter()
         }
     }
 
@@ -19,6 +26,17 @@ public enum Format: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .kubernetes: "Kubernetes NetworkPolicies (networking.k8s.io/v1)"
+        case .iptables: "a POSIX sh script per host that applies iptables and ip6tables rules"
+        case .nftables: "an nftables ruleset per host (table inet topogen)"
+        }
+    }
+
+    /// Whether the format writes one file per component host, so that printing one needs
+    /// `--role`.
+    public var hasRoles: Bool {
+        switch self {
+        case .kubernetes: false
+        case .iptables, .nftables: true
         }
     }
 }
@@ -59,10 +77,16 @@ public struct RenderedFile: Hashable, Sendable {
     public var name: String
     /// The file's text, ending with exactly one newline.
     public var contents: String
+    /// Whether the file is a script to be made executable.
+    public var isExecutable: Bool
+    /// The component host the file is for, in formats with one file per host.
+    public var role: Node?
 
     /// Creates a file.
-    public init(name: String, contents: String) {
+    public init(name: String, contents: String, isExecutable: Bool = false, role: Node? = nil) {
         self.name = name
         self.contents = contents
+        self.isExecutable = isExecutable
+        self.role = role
     }
 }

@@ -55,6 +55,8 @@ public enum Condition: String, Hashable, Sendable, CaseIterable {
     case imagePull
     /// Targets that filter DNS (Kubernetes, host firewalls); not AWS security groups.
     case dnsFiltered
+    /// Host firewalls, when administrators' addresses are given (`--allow-ssh-from`).
+    case sshAccess
 
     /// The condition in words, as `topogen flows` shows it.
     public var summary: String {
@@ -67,6 +69,7 @@ public enum Condition: String, Hashable, Sendable, CaseIterable {
         case .builtInBrokerExternalWorkers: "built-in MQTT broker, external workers"
         case .imagePull: "targets where components pull their own images"
         case .dnsFiltered: "targets that filter DNS"
+        case .sshAccess: "host firewalls, --allow-ssh-from"
         }
     }
 }

@@ -15,24 +15,34 @@ public struct FlowScope: Hashable, Sendable {
     /// Whether in-network workers reach the built-in broker on the server directly, not
     /// through the load balancer.
     public var workersReachBrokerDirectly: Bool
+    /// Whether the target firewalls the components' hosts themselves, so that administrators'
+    /// SSH access (`--allow-ssh-from`) needs flows.
+    public var firewallsHosts: Bool
     /// The nodes whose rules the target writes.
     public var enforcedNodes: Set<Node>
 
     /// Creates a scope.
     public init(
         filtersDNS: Bool, componentsPullImages: Bool, workersReachBrokerDirectly: Bool,
-        enforcedNodes: Set<Node>
+        firewallsHosts: Bool = false, enforcedNodes: Set<Node>
     ) {
         self.filtersDNS = filtersDNS
         self.componentsPullImages = componentsPullImages
         self.workersReachBrokerDirectly = workersReachBrokerDirectly
+        self.firewallsHosts = firewallsHosts
         self.enforcedNodes = enforcedNodes
     }
 
     /// Every flow of the model, whichever target implements it.
     public static let everything = FlowScope(
         filtersDNS: true, componentsPullImages: true, workersReachBrokerDirectly: false,
-        enforcedNodes: Set(Node.allCases))
+        firewallsHosts: true, enforcedNodes: Set(Node.allCases))
+
+    /// Host firewalls (iptables, nftables): one ruleset per component host, which filters DNS,
+    /// pulls its own images, and reaches the broker through the load balancer.
+    public static let hosts = FlowScope(
+        filtersDNS: true, componentsPullImages: true, workersReachBrokerDirectly: false,
+        firewallsHosts: true, enforcedNodes: Set(Node.components))
 }
 
 extension Topology {
@@ -131,6 +141,13 @@ extension Topology {
                     "\(component)-dns", component, .dns, [Port(.udp, 53), Port(.tcp, 53)],
                     .dnsFiltered,
                     "Name resolution (ours: nothing resolves a name without it)")
+            }
+        }
+        if scope.firewallsHosts && hasAddresses(.admin) {
+            for component in Node.components {
+                add(
+                    "admin-ssh-\(component)", .admin, component, [Port(.tcp, 22)], .sshAccess,
+                    "Administrators' SSH (--allow-ssh-from)")
             }
         }
         return flows.filter {

@@ -35,6 +35,9 @@ public enum Node: String, Hashable, Sendable, CaseIterable, Comparable, CustomSt
     case kms
     /// Name resolution.
     case dns
+    /// Administrators reaching the hosts over SSH (`--allow-ssh-from`); no address by default,
+    /// so no SSH flow exists unless the user gives one.
+    case admin
 
     /// What kind of party the node is.
     public var kind: NodeKind {
@@ -42,7 +45,7 @@ public enum Node: String, Hashable, Sendable, CaseIterable, Comparable, CustomSt
         case .server, .drain, .scheduler, .worker: .component
         case .lb: .edge
         case .clients, .postgres, .objectStorage, .vcs, .containerRegistry, .infrastructure, .sqs,
-            .iotCore, .kms, .dns:
+            .iotCore, .kms, .dns, .admin:
             .external
         }
     }

@@ -21,8 +21,12 @@ public struct AddressEntry: Hashable, Sendable {
     public var node: String
     /// The CIDRs as written.
     public var cidrs: [String]
-    /// Where the entry was written, for example `--cidr`.
+    /// Where the entry was written: `--cidr` (whose value names the node), or an option or
+    /// field that stands for one node, such as `--allow-ssh-from`.
     public var origin: String
+
+    /// How messages name the entry: `--cidr postgres`, or `--allow-ssh-from`.
+    var place: String { origin == "--cidr" ? "\(origin) \(node)" : origin }
 
     /// Creates an entry.
     public init(node: String, cidrs: [String], origin: String) {
@@ -51,6 +55,7 @@ public struct TopologySpec: Hashable, Sendable {
     /// `--infrastructure-port N` or `N-M`, repeatable.
     public var infrastructurePorts: [Written<String>] = []
     /// `--cidr NODE=CIDR[,CIDR...]`, repeatable; entries for one node add up.
+    /// `--allow-ssh-from CIDR` is an entry for the `admin` node.
     public var addresses: [AddressEntry] = []
     /// `--workers in-cluster|external`.
     public var workers: Written<String>?
@@ -216,7 +221,7 @@ private struct Resolver {
         for entry in entries {
             guard let node = Node(rawValue: entry.node) else {
                 error(
-                    "unknown node '\(entry.node)' in '\(entry.origin) \(entry.node)=...'",
+                    "unknown node '\(entry.node)' in '\(entry.place)=...'",
                     hint: closestMatch(to: entry.node, in: Node.allCases.map(\.rawValue)).map {
                         "did you mean '\($0)'?"
                     }
@@ -225,14 +230,14 @@ private struct Resolver {
             }
             if entry.cidrs.isEmpty {
                 error(
-                    "'\(entry.origin) \(entry.node)=' names no CIDR",
-                    hint: "write '\(entry.origin) \(entry.node)=CIDR[,CIDR...]'")
+                    "'\(entry.place)' names no CIDR",
+                    hint: "write '\(entry.place)=CIDR[,CIDR...]'")
             }
             for text in entry.cidrs {
                 do {
                     addresses[node, default: []].insert(try CIDR(parsing: text))
                 } catch {
-                    let location = "'\(entry.origin) \(entry.node)'"
+                    let location = "'\(entry.place)'"
                     switch error {
                     case .malformed:
                         self.error(

@@ -52,9 +52,17 @@ struct CommandLineParser: Sendable {
                         "choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", "))",
                     subcommand: subcommand)
             }
+            let role = try role(values, target: target)
+            let outputDirectory = values.last(.output)
+            if target.hasRoles && role == nil && outputDirectory == nil {
+                throw UsageError(
+                    "'--target \(target.rawValue)' writes one file per host; choose one with '--role <role>' or write them all with '-o <directory>'",
+                    hint: "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))",
+                    subcommand: .generate)
+            }
             return .generate(
                 GenerateRequest(
-                    target: target, spec: spec, outputDirectory: values.last(.output)))
+                    target: target, spec: spec, outputDirectory: outputDirectory, role: role))
         case .flows:
             var format = FlowsFormat.table
             if let text = values.last(.format) {
@@ -71,6 +79,23 @@ struct CommandLineParser: Sendable {
         case .help:
             return .help(nil)
         }
+    }
+
+    private func role(_ values: ScannedValues, target: Format) throws(UsageError) -> Node? {
+        guard let text = values.last(.role) else { return nil }
+        guard target.hasRoles else {
+            let targets = Format.allCases.filter(\.hasRoles).map(\.rawValue)
+            throw UsageError(
+                "'--role' does not apply to '--target \(target.rawValue)'",
+                hint:
+                    "only targets with one file per host take it: \(targets.joined(separator: ", "))",
+                subcommand: .generate)
+        }
+        guard let node = Node(rawValue: text), node.kind == .component else {
+            throw invalidValue(
+                text, for: .role, choices: Node.components.map(\.rawValue), subcommand: .generate)
+        }
+        return node
     }
 
     /// The aliases `--target` accepts beside the formats' names.
@@ -121,6 +146,15 @@ struct CommandLineParser: Sendable {
         spec.namespace = single(.namespace)
         spec.workerNamespace = single(.workerNamespace)
         spec.ingressNamespace = single(.ingressNamespace)
+        for text in values.all(.allowSSHFrom) {
+            let cidrs = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                String($0)
+            }
+            spec.addresses.append(
+                AddressEntry(
+                    node: Node.admin.rawValue, cidrs: cidrs == [""] ? [] : cidrs,
+                    origin: OptionSpec.allowSSHFrom.name))
+        }
         for text in values.all(.cidr) {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
                 throw UsageError(

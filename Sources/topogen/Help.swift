@@ -30,7 +30,7 @@ enum Help {
                 Without -o the files are printed to stdout; with -o they are written into the
                 directory, and only when everything succeeded.
 
-                USAGE: topogen generate --target <target> [<options>] [-o <directory>]
+                USAGE: topogen generate --target <target> [<options>] [--role <role>] [-o <directory>]
 
                 TARGETS:
                 \(targetLines())
@@ -39,6 +39,8 @@ enum Help {
                 EXAMPLES:
                   topogen --target k8s --with-sqs
                   topogen generate --target k8s --cidr postgres=10.20.0.0/16 -o deploy/
+                  topogen --target iptables --allow-ssh-from 192.0.2.0/24 -o hosts/
+                  topogen --target nftables --role worker
 
                 """
         case .flows:
@@ -59,7 +61,8 @@ enum Help {
     /// `usage: ...` line for an error message.
     static func usage(for subcommand: Subcommand?) -> String {
         switch subcommand {
-        case .generate: "usage: topogen generate --target <target> [<options>] [-o <directory>]"
+        case .generate:
+            "usage: topogen generate --target <target> [<options>] [--role <role>] [-o <directory>]"
         case .flows: "usage: topogen flows [--target <target>] [<options>] [--format <format>]"
         case .help: "usage: topogen help [<subcommand>]"
         case nil: "usage: topogen <subcommand>"

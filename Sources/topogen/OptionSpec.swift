@@ -8,6 +8,7 @@ struct OptionSpec: Hashable, Sendable {
         case target = "TARGET OPTIONS"
         case model = "MODEL OPTIONS"
         case kubernetes = "KUBERNETES OPTIONS"
+        case hosts = "HOST FIREWALL OPTIONS"
         case output = "OUTPUT OPTIONS"
         case general = "OPTIONS"
     }
@@ -72,6 +73,15 @@ struct OptionSpec: Hashable, Sendable {
         help:
             "The namespace of the ingress controller that reaches the server. (default: any source)"
     )
+    static let allowSSHFrom = OptionSpec(
+        name: "--allow-ssh-from", valueName: "cidr", repeatable: true, group: .hosts,
+        help:
+            "Administrators' addresses that may reach SSH (22/tcp) on every host. (default: none, SSH is cut)"
+    )
+    static let role = OptionSpec(
+        name: "--role", valueName: "role", group: .output,
+        help:
+            "Print only this host's file: server, drain, scheduler or worker (iptables, nftables).")
     static let output = OptionSpec(
         name: "--output", short: "o", valueName: "directory", group: .output,
         help: "Write the files into this directory instead of printing them.")
@@ -88,13 +98,13 @@ struct OptionSpec: Hashable, Sendable {
     /// The options that describe the installation, shared by `generate` and `flows`.
     static let modelOptions: [OptionSpec] = [
         withSQS, withIoTCore, withKMS, postgresPort, mqttPort, infrastructurePort, cidr, workers,
-        namespace, workerNamespace, ingressNamespace,
+        namespace, workerNamespace, ingressNamespace, allowSSHFrom,
     ]
 
     /// The options a subcommand takes.
     static func options(for subcommand: Subcommand?) -> [OptionSpec] {
         switch subcommand {
-        case .generate: [target] + modelOptions + [output, help]
+        case .generate: [target] + modelOptions + [role, output, help]
         case .flows:
             [
                 OptionSpec(

@@ -45,6 +45,14 @@ struct OutputDirectory {
                 try Data(file.contents.utf8).write(
                     to: URL(fileURLWithPath: temporary), options: .withoutOverwriting)
                 temporaries.append((temporary, destination))
+                if file.isExecutable {
+                    // rwx for the owner, r-x for the rest, as umask allows.
+                    let mask = umask(0)
+                    umask(mask)
+                    guard chmod(temporary, 0o755 & ~mask) == 0 else {
+                        throw CocoaError(.fileWriteNoPermission)
+                    }
+                }
             } catch {
                 unlink(temporary)
                 cleanUp()

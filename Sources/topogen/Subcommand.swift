@@ -38,6 +38,8 @@ struct GenerateRequest: Sendable {
     var spec: TopologySpec
     /// The directory to write into; stdout when `nil`.
     var outputDirectory: String?
+    /// The one host whose file to write, in formats with one file per host.
+    var role: Node?
 }
 
 /// `topogen flows`.

@@ -40,10 +40,11 @@ struct Topogen {
             let topology = try resolve(request.spec, subcommand: .generate)
             let rendering = request.target.emitter.render(topology)
             report(rendering.diagnostics)
+            let files = rendering.files.filter { request.role == nil || $0.role == request.role }
             if let directory = request.outputDirectory {
-                try OutputDirectory(path: directory).write(rendering.files)
+                try OutputDirectory(path: directory).write(files)
             } else {
-                printOut(rendering.files.map(\.contents).joined())
+                printOut(files.map(\.contents).joined())
             }
         case .flows(let request):
             let topology = try resolve(request.spec, subcommand: .flows)

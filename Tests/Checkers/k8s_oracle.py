@@ -242,6 +242,7 @@ def parse_topogen_args(argv):
     p.add_argument('--worker-namespace', default='spacelift-workers')
     p.add_argument('--ingress-namespace')
     p.add_argument('--workers', choices=['in-cluster', 'external'], default='in-cluster')
+    p.add_argument('--allow-ssh-from', action='append', default=[])   # host firewalls only
     a = p.parse_args(argv)
     if a.with_iot_core and not a.with_sqs:
         raise Usage('topogen args: --with-iot-core requires --with-sqs')

@@ -10,6 +10,8 @@ import Testing
         var arguments: [String]
         var status: Int32
         var mentions: [String]
+        /// Whether to add `-o DIR`, to check that nothing is written.
+        var writes = true
         var description: String { arguments.joined(separator: " ") }
     }
 
@@ -93,6 +95,30 @@ import Testing
             arguments: ["flows", "--format", "yaml"], status: 64,
             mentions: ["'yaml'", "table, json"]),
         .init(arguments: ["help", "nosuch"], status: 64, mentions: ["'nosuch'"]),
+        .init(
+            arguments: ["--target", "iptables"], status: 64,
+            mentions: ["'--target iptables'", "--role"], writes: false),
+        .init(
+            arguments: ["--target", "nftables", "--with-sqs"], status: 64,
+            mentions: ["'--role <role>'"], writes: false),
+        .init(
+            arguments: ["--target", "iptables", "--role", "web"], status: 64,
+            mentions: ["'web'", "server, drain, scheduler, worker"]),
+        .init(
+            arguments: ["--target", "iptables", "--role", "servr"], status: 64,
+            mentions: ["did you mean 'server'?"]),
+        .init(
+            arguments: ["--target", "iptables", "--role", "postgres"], status: 64,
+            mentions: ["'postgres'"]),
+        .init(
+            arguments: ["--target", "k8s", "--role", "server"], status: 64,
+            mentions: ["'--role'", "'--target k8s'"]),
+        .init(
+            arguments: ["--target", "nftables", "--allow-ssh-from", "192.0.2.1/24"], status: 64,
+            mentions: ["'192.0.2.1/24'", "'192.0.2.0/24'"]),
+        .init(
+            arguments: ["--target", "iptables", "--allow-ssh-from", "bastion"], status: 64,
+            mentions: ["'bastion'", "'--allow-ssh-from'"]),
     ]
 
     @Test(arguments: badInvocations)
@@ -101,7 +127,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("out")
         // `flows` and `help` write no files; every other invocation asks for an output directory.
-        let writes = !["flows", "help"].contains(bad.arguments.first ?? "")
+        let writes = bad.writes && !["flows", "help"].contains(bad.arguments.first ?? "")
         let result = try Command.topogen(bad.arguments + (writes ? ["-o", output.path] : []))
         #expect(result.status == bad.status, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)

@@ -136,7 +136,7 @@ public struct KubernetesEmitter: Emitter {
         case .dns where !topology.hasAddresses(.dns):
             return .init(flow: flow, peers: [Self.clusterDNS])
         case .lb, .clients, .postgres, .objectStorage, .vcs, .containerRegistry, .infrastructure,
-            .sqs, .iotCore, .kms, .dns:
+            .sqs, .iotCore, .kms, .dns, .admin:
             return .init(
                 flow: flow, peers: topology.addresses(of: node).map(NetworkPolicyPeer.ipBlock))
         }
@@ -152,6 +152,12 @@ public struct KubernetesEmitter: Emitter {
                     .warning,
                     "addresses of \(names) have no effect on the k8s target",
                     hint: "Kubernetes selects components by their pod labels"))
+        }
+        if topology.hasAddresses(.admin) {
+            diagnostics.append(
+                Diagnostic(
+                    .warning, "'--allow-ssh-from' has no effect on the k8s target",
+                    hint: "it opens SSH on hosts, with the iptables and nftables targets"))
         }
         return diagnostics
     }

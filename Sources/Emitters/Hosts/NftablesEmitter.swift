@@ -1,0 +1,124 @@
+public import TopologyModel
+
+/// Renders each component host's flows as an nftables ruleset: `server.nft`, `drain.nft`,
+/// `scheduler.nft`, `worker.nft`, each loadable with `nft -f`.
+///
+/// A ruleset owns one table, `table inet topogen`, with base chains `input` and `output` (and
+/// `forward` on the worker, for containers' traffic) whose policy is drop. Loading it creates the
+/// table if missing, deletes it and defines it anew in one transaction, so loading twice leaves
+/// the same ruleset as loading once; no other table is touched. `nft delete table inet topogen`
+/// removes it. The semantics and comments are those of ``IptablesEmitter``: both render the same
+/// host firewall.
+///
+/// For example: the server's ruleset holds `tcp dport 1983 accept comment "lb-server-http"`.
+public struct NftablesEmitter: HostEmitter {
+    /// The table every ruleset owns.
+    static let table = "inet topogen"
+    /// The longest comment nft accepts.
+    static let maximumComment = 128
+
+    /// Creates the emitter.
+    public init() {}
+
+    func file(for firewall: HostFirewall, topology: Topology) -> RenderedFile {
+        let name = "\(firewall.role).nft"
+        var lines = ["#!/usr/sbin/nft -f"]
+        lines += header(for: firewall, topology: topology, tool: "nftables").map {
+            $0.isEmpty ? "#" : "# \($0)"
+        }
+        lines += [
+            "#",
+            "# Usage, as root:",
+            "#   nft -f \(name)                  load the rules, replacing an earlier load",
+            "#   nft -c -f \(name)               validate the rules without applying them",
+            "#   nft delete table \(Self.table)   take them out again",
+            "# It owns table \(Self.table) and touches no other table.",
+            "",
+            "table \(Self.table)",
+            "delete table \(Self.table)",
+            "",
+            "table \(Self.table) {",
+        ]
+        let paths = HostRule.Path.allCases.filter { $0 != .forward || firewall.filtersContainers }
+        for (index, path) in paths.enumerated() {
+            if index > 0 { lines.append("") }
+            lines += chain(path, firewall)
+        }
+        lines.append("}")
+        return RenderedFile(
+            name: name, contents: lines.joined(separator: "\n") + "\n", isExecutable: true,
+            role: firewall.role)
+    }
+
+    private func chain(_ path: HostRule.Path, _ firewall: HostFirewall) -> [String] {
+        var lines = [
+            "\tchain \(path.rawValue) {",
+            "\t\ttype filter hook \(path.rawValue) priority filter; policy drop;",
+        ]
+        switch path {
+        case .input: lines.append("\t\tiifname \"lo\" accept")
+        case .output: lines.append("\t\toifname \"lo\" accept")
+        case .forward: break
+        }
+        lines.append("\t\tct state established,related accept")
+        if path != .forward {
+            lines.append(
+                "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept"
+            )
+        }
+        let ipv6 = firewall.rules(path, .ipv6)
+        var pendingIPv6 = ipv6
+        for rule in firewall.rules(path, .ipv4) {
+            // A rule for any address of both families needs no family match.
+            if rule.peer == nil,
+                let twin = pendingIPv6.firstIndex(where: {
+                    $0.peer == nil && $0.port == rule.port && $0.flows == rule.flows
+                })
+            {
+                pendingIPv6.remove(at: twin)
+                lines += statements(rule, path: path, familyMatch: nil)
+            } else {
+                lines += statements(rule, path: path, familyMatch: .ipv4)
+            }
+        }
+        for rule in pendingIPv6 {
+            lines += statements(rule, path: path, familyMatch: .ipv6)
+        }
+        lines.append("\t}")
+        return lines
+    }
+
+    /// The rule as nft statements: one per comment-sized group of flows.
+    private func statements(_ rule: HostRule, path: HostRule.Path, familyMatch: IPFamily?)
+        -> [String]
+    {
+        var words: [String] = []
+        let direction = path == .input ? "saddr" : "daddr"
+        switch (familyMatch, rule.peer) {
+        case (_, let peer?): words += [peer.family == .ipv4 ? "ip" : "ip6", direction, "\(peer)"]
+        case (let family?, nil): words += ["meta", "nfproto", family.rawValue]
+        case (nil, nil): break
+        }
+        let range = rule.port.range
+        words += [
+            rule.port.transport.rawValue, "dport",
+            range.isSinglePort ? "\(range.lower)" : "\(range.lower)-\(range.upper)", "accept",
+        ]
+        return Self.commentGroups(rule.flows).map {
+            "\t\t" + (words + ["comment", "\"\($0)\""]).joined(separator: " ")
+        }
+    }
+
+    /// The flow ids joined by commas, split where a comment would pass nft's limit.
+    static func commentGroups(_ flows: [String]) -> [String] {
+        var groups: [String] = []
+        for flow in flows {
+            if let last = groups.last, last.count + 1 + flow.count <= maximumComment {
+                groups[groups.count - 1] = last + "," + flow
+            } else {
+                groups.append(flow)
+            }
+        }
+        return groups
+    }
+}
