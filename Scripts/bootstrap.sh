@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs beside the Swift toolchain, and nothing else:
-# the checkers (independent engines that judge topogen's output) in a virtual environment at
-# .venv in the package root. Safe to run again: it does nothing when everything is in place.
+# Installs everything the test suite needs beside the Swift toolchain, and nothing else: the
+# checkers, independent engines that judge topogen's output.
+#   - from Debian: iptables, nftables, socat and iproute2 (the host firewall tests load rules
+#     into network namespaces, as root);
+#   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate
+#     and network-config-analyzer (Scripts/requirements-checkers.txt).
+# Safe to run again: it does nothing when everything is in place.
 #
 #   Scripts/bootstrap.sh          install what is missing
 #   Scripts/bootstrap.sh --check  only report what is missing (exit 1 if anything is)
@@ -10,35 +14,58 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 requirements="$root/Scripts/requirements-checkers.txt"
 stamp="$venv/.requirements"
+export PATH="$PATH:/usr/sbin:/sbin"
 
-missing=()
-[ -x "$venv/bin/python3" ] || missing+=("python virtual environment $venv")
-for tool in kubernetes-validate nca; do
-    [ -x "$venv/bin/$tool" ] || missing+=("$tool")
-done
-if [ -f "$stamp" ] && ! cmp -s "$stamp" "$requirements"; then
-    missing+=("updated $requirements")
-fi
+debian_packages=(iptables nftables socat iproute2)
+debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip)
+python_tools=(kubernetes-validate nca)
+
+missing_debian() {
+    local command
+    for command in "${debian_commands[@]}"; do
+        command -v "$command" >/dev/null 2>&1 || echo "$command"
+    done
+}
+
+missing_python() {
+    local tool
+    for tool in "${python_tools[@]}"; do
+        [ -x "$venv/bin/$tool" ] || echo "$tool"
+    done
+    cmp -s "$stamp" "$requirements" 2>/dev/null || echo "$(basename "$requirements") (changed)"
+}
 
 if [ "${1:-}" = "--check" ]; then
-    if [ ${#missing[@]} -gt 0 ]; then
-        printf 'error: missing checker: %s\n' "${missing[@]}" >&2
+    missing=$( { missing_debian; missing_python; } | sort -u)
+    if [ -n "$missing" ]; then
+        while IFS= read -r item; do echo "error: missing checker: $item" >&2; done <<<"$missing"
         echo "hint: run Scripts/bootstrap.sh" >&2
         exit 1
     fi
     exit 0
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
-    exit 0
+if [ -n "$(missing_debian)" ]; then
+    echo "bootstrap: installing Debian packages: ${debian_packages[*]}" >&2
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: installing ${debian_packages[*]} needs root (apt-get)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
 fi
 
-echo "bootstrap: installing checkers into $venv" >&2
-command -v python3 >/dev/null || { echo "error: python3 is required" >&2; exit 1; }
-[ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-cp "$requirements" "$stamp"
-for tool in kubernetes-validate nca; do
-    [ -x "$venv/bin/$tool" ] || { echo "error: '$tool' did not install" >&2; exit 1; }
-done
-echo "bootstrap: done" >&2
+if [ -n "$(missing_python)" ]; then
+    echo "bootstrap: installing Python checkers into $venv" >&2
+    command -v python3 >/dev/null || { echo "error: python3 is required" >&2; exit 1; }
+    [ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$stamp"
+fi
+
+missing=$( { missing_debian; missing_python; } | sort -u)
+if [ -n "$missing" ]; then
+    while IFS= read -r item; do echo "error: did not install: $item" >&2; done <<<"$missing"
+    exit 1
+fi

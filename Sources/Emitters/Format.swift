@@ -26,8 +26,8 @@ public enum Format: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .kubernetes: "Kubernetes NetworkPolicies (networking.k8s.io/v1)"
-        case .iptables: "a POSIX sh script per host that applies iptables and ip6tables rules"
-        case .nftables: "an nftables ruleset per host (table inet topogen)"
+        case .iptables: "A POSIX sh script per host that applies iptables and ip6tables rules"
+        case .nftables: "An nftables ruleset per host (table inet topogen)"
         }
     }
 
@@ -54,6 +54,41 @@ extension Emitter {
     /// The flows this format implements for `topology`.
     public func flows(for topology: Topology) -> [Flow] {
         topology.flows(in: scope(for: topology))
+    }
+}
+
+extension Emitter {
+    /// Warnings for addresses the user gave that this target does not use: those of components,
+    /// which the target selects otherwise, and those of nodes no flow of the target reaches.
+    ///
+    /// - Parameters:
+    ///   - topology: The topology the target renders.
+    ///   - addressed: The nodes whose addresses the target's rules use.
+    ///   - target: The target's name in messages.
+    ///   - componentHint: How the target selects components instead.
+    /// - Returns: One warning for the components, one for each other unused node.
+    func unusedAddressWarnings(
+        _ topology: Topology, addressed: Set<Node>, target: String, componentHint: String
+    ) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        let components = Node.components.filter(topology.hasAddresses)
+        if !components.isEmpty {
+            let names = components.map { "'\($0)'" }.joined(separator: ", ")
+            diagnostics.append(
+                Diagnostic(
+                    .warning, "addresses of \(names) have no effect on the \(target) target",
+                    hint: componentHint))
+        }
+        for node in Node.allCases
+        where node.kind != .component && topology.hasAddresses(node) && !addressed.contains(node) {
+            let name = node == .admin ? "'--allow-ssh-from'" : "addresses of '\(node)'"
+            diagnostics.append(
+                Diagnostic(
+                    .warning, "\(name) have no effect on the \(target) target with these options",
+                    hint: "no rule of this target reaches '\(node)'"
+                        + (node == .admin ? "; SSH is opened by host firewalls" : "")))
+        }
+        return diagnostics
     }
 }
 

@@ -27,6 +27,7 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
         if parts.count == 2 {
             let digits = parts[1]
             guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy(\.isASCIIDigit),
+                digits == "0" || digits.first != "0",
                 let value = Int(digits), value <= address.bitWidth
             else { throw .malformed(text) }
             prefixLength = value

@@ -41,22 +41,22 @@ public enum Condition: String, Hashable, Sendable, CaseIterable {
     /// Every installation has the flow.
     case always
     /// `--with-sqs`: the message queue is SQS.
-    case sqs
+    case sqs = "with-sqs"
     /// `--with-iot-core`: the MQTT broker is AWS IoT Core.
-    case iotCore
+    case iotCore = "with-iot-core"
     /// `--with-kms`: encryption uses KMS.
-    case kms
+    case kms = "with-kms"
     /// The MQTT broker is the server's built-in one (no `--with-iot-core`).
-    case builtInBroker
+    case builtInBroker = "built-in-broker"
     /// The built-in broker, with workers outside the cluster or network (`--workers external`).
-    case builtInBrokerExternalWorkers
+    case builtInBrokerExternalWorkers = "built-in-broker-external-workers"
     /// Targets where a component's own network identity pulls its image (hosts, ECS tasks);
     /// not Kubernetes pods, whose images the node pulls.
-    case imagePull
+    case imagePull = "image-pull"
     /// Targets that filter DNS (Kubernetes, host firewalls); not AWS security groups.
-    case dnsFiltered
+    case dnsFiltered = "dns-filtered"
     /// Host firewalls, when administrators' addresses are given (`--allow-ssh-from`).
-    case sshAccess
+    case sshAccess = "ssh-access"
 
     /// The condition in words, as `topogen flows` shows it.
     public var summary: String {

@@ -178,6 +178,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     private static func formatIPv6(high: UInt64, low: UInt64) -> String {
+        // RFC 5952 section 5: an IPv4-mapped address ends in dotted decimal.
+        if high == 0, low >> 32 == 0xFFFF {
+            return "::ffff:" + IPAddress(ipv4: UInt32(truncatingIfNeeded: low)).description
+        }
         let groups = (0..<8).map { index -> UInt16 in
             let word = index < 4 ? high : low
             return UInt16(truncatingIfNeeded: word >> UInt64((3 - index % 4) * 16))

@@ -36,7 +36,10 @@ public struct PortRange: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     private static func port(_ digits: Substring, in text: String) throws(PortError) -> UInt16 {
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { throw .malformed(text) }
+        // Leading zeros are refused, as in addresses: `070` is no way to write a port.
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit),
+            digits == "0" || digits.first != "0"
+        else { throw .malformed(text) }
         guard digits.count <= 5, let value = Int(digits), (1...65535).contains(value) else {
             throw .outOfRange(text)
         }

@@ -107,11 +107,18 @@ private struct Resolver {
         }
         let postgresPort = singlePort(spec.postgresPort) ?? Topology.defaultPostgresPort
         let mqttPort = singlePort(spec.mqttPort) ?? Topology.defaultMQTTPort
-        if let written = spec.mqttPort, mqttPort == Topology.httpPort {
+        if let written = spec.mqttPort, mqttPort == Topology.httpPort, !iotCore {
             error(
                 "invalid value '\(written.value)' for '\(written.origin)': \(Topology.httpPort) is the server's HTTP port",
                 hint:
                     "the built-in broker listens on \(Topology.defaultMQTTPort) unless told otherwise"
+            )
+        }
+        if let written = spec.mqttPort, mqttPort == 443, !iotCore {
+            warning(
+                "'\(written.origin) 443' is the public endpoint's HTTPS port",
+                hint:
+                    "the MQTT port and HTTPS then share 443; that works only behind separate load balancers"
             )
         }
         if let written = spec.mqttPort, iotCore {
@@ -175,6 +182,15 @@ private struct Resolver {
         let workerNamespace =
             namespaceName(spec.workerNamespace) ?? KubernetesPlacement.defaultWorkerNamespace
         let ingressNamespace = namespaceName(spec.ingressNamespace)
+        for (name, written) in [
+            (namespace, spec.namespace), (workerNamespace, spec.workerNamespace),
+        ] where Self.systemNamespaces.contains(name) {
+            error(
+                "invalid value '\(name)' for '\(written?.origin ?? "--namespace")': '\(name)' is a Kubernetes system namespace",
+                hint:
+                    "its default deny would cut off the cluster's own services, such as DNS; use a namespace of Spacelift's"
+            )
+        }
         if namespace == workerNamespace {
             let origin = spec.workerNamespace?.origin ?? spec.namespace?.origin ?? "--namespace"
             error(
@@ -195,6 +211,9 @@ private struct Resolver {
             namespace: namespace, workerNamespace: workerNamespace,
             ingressNamespace: ingressNamespace)
     }
+
+    /// Namespaces of the cluster itself, which topogen must never default-deny.
+    static let systemNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
 
     /// A Kubernetes namespace name: an RFC 1123 label.
     private mutating func namespaceName(_ written: Written<String>?) -> String? {
@@ -254,7 +273,8 @@ private struct Resolver {
             }
         }
         var result: [Node: [CIDR]] = [:]
-        for (node, cidrs) in addresses {
+        for node in Node.allCases {
+            guard let cidrs = addresses[node] else { continue }
             let sorted = cidrs.sorted { ($0.prefixLength, $0) < ($1.prefixLength, $1) }
             var kept: [CIDR] = []
             for cidr in sorted {

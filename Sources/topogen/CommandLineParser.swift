@@ -24,7 +24,10 @@ struct CommandLineParser: Sendable {
             }
             subcommand = named
             arguments = arguments.dropFirst()
-        } else if arguments.contains("--version") {
+        } else if arguments.first == "--version" {
+            guard arguments.count == 1 else {
+                throw UsageError("'--version' takes no other arguments")
+            }
             return .version
         } else if arguments.isEmpty || arguments.allSatisfy({ $0 == "-h" || $0 == "--help" }) {
             return .help(nil)
@@ -32,11 +35,12 @@ struct CommandLineParser: Sendable {
         if subcommand == .help {
             guard let topic = arguments.first else { return .help(nil) }
             guard let named = Subcommand(rawValue: topic), arguments.count == 1 else {
+                let names = Subcommand.allCases.map(\.rawValue)
                 throw UsageError(
                     "unknown subcommand '\(arguments.joined(separator: " "))'",
-                    hint: closestMatch(to: topic, in: Subcommand.allCases.map(\.rawValue)).map {
-                        "did you mean '\($0)'?"
-                    }, subcommand: .help)
+                    hint: closestMatch(to: topic, in: names).map { "did you mean '\($0)'?" }
+                        ?? "subcommands are: \(names.joined(separator: ", "))",
+                    subcommand: .help)
             }
             return .help(named)
         }
@@ -53,8 +57,14 @@ struct CommandLineParser: Sendable {
                     subcommand: subcommand)
             }
             let role = try role(values, target: target)
-            let outputDirectory = values.last(.output)
-            if target.hasRoles && role == nil && outputDirectory == nil {
+            // `-o -` is stdout, as `-` is for most tools.
+            let outputDirectory = values.last(.output).flatMap { $0 == "-" ? nil : $0 }
+            if outputDirectory?.isEmpty == true {
+                throw UsageError(
+                    "invalid value '' for '\(OptionSpec.output.usage)'",
+                    hint: "name a directory, or '-' for stdout", subcommand: .generate)
+            }
+            if target.hasRoles && role == nil && (outputDirectory == nil) {
                 throw UsageError(
                     "'--target \(target.rawValue)' writes one file per host; choose one with '--role <role>' or write them all with '-o <directory>'",
                     hint: "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))",

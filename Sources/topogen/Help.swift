@@ -36,6 +36,9 @@ enum Help {
                 \(targetLines())
 
                 \(optionsSection(for: .generate))
+                NODES (for --cidr):
+                \(nodeLines())
+
                 EXAMPLES:
                   topogen --target k8s --with-sqs
                   topogen generate --target k8s --cidr postgres=10.20.0.0/16 -o deploy/
@@ -50,6 +53,9 @@ enum Help {
                 USAGE: topogen flows [--target <target>] [<options>] [--format <format>]
 
                 \(optionsSection(for: .flows))
+                NODES (for --cidr):
+                \(nodeLines())
+
                 EXAMPLES:
                   topogen flows --with-sqs
                   topogen flows --target k8s --format json
@@ -88,8 +94,23 @@ enum Help {
         }.joined(separator: "\n")
     }
 
+    private static func nodeLines() -> String {
+        var lines: [String] = []
+        var line = " "
+        for name in Node.allCases.filter({ $0 != .admin }).map(\.rawValue) {
+            if line.count + 1 + name.count > 98 {
+                lines.append(line)
+                line = " "
+            }
+            line += " " + name
+        }
+        return (lines + [line]).joined(separator: "\n")
+    }
+
     private static func targetLines() -> String {
-        Format.allCases.map { line($0.rawValue, $0.summary + ".") }.joined(separator: "\n")
+        Format.allCases.map {
+            line($0.rawValue + ($0 == .kubernetes ? " (kubernetes)" : ""), $0.summary + ".")
+        }.joined(separator: "\n")
     }
 
     /// Two columns: the name at 2 spaces, the text at column 28, wrapped under itself.

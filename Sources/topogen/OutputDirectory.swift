@@ -3,93 +3,118 @@ import Foundation
 
 #if canImport(Glibc)
     import Glibc
+
+    private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
     import Darwin
+
+    private let systemWrite = Darwin.write
 #endif
 
-/// Writes rendered files into a directory all or nothing: every file goes to a temporary file
-/// beside its destination first, and only when all were written are they renamed into place.
-/// On any failure the temporary files, and any directory created for the output, are removed.
+/// Writes rendered files into a directory, all or nothing.
+///
+/// Missing directories are created. Every file is written to a fresh temporary file beside its
+/// destination (created exclusively, flushed to disk), and only when all were written are they
+/// renamed into place; on any failure the temporary files, and the directories created for the
+/// output, are removed, and existing files are untouched. Renames within one directory do not
+/// fail in practice, but if one did, the files renamed before it would stay. Scripts are
+/// created executable, as the umask allows (`rwxr-xr-x` with the usual `022`).
 struct OutputDirectory {
     var path: String
 
     func write(_ files: [RenderedFile]) throws(RuntimeError) {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        var createdDirectory: String?
-        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw RuntimeError(
-                    message: "cannot write into '\(path)': it is not a directory",
-                    hint: "-o names a directory; the files are written inside it")
-            }
-        } else {
-            createdDirectory = topmostMissingDirectory()
-            do {
-                try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw RuntimeError(
-                    message: "cannot create directory '\(path)': \(Self.reason(error))")
-            }
-        }
+        let created = try createDirectories()
         var temporaries: [(temporary: String, destination: String)] = []
-        func cleanUp() {
+        func abandon() {
             for file in temporaries { unlink(file.temporary) }
-            if let createdDirectory { try? manager.removeItem(atPath: createdDirectory) }
+            for directory in created.reversed() { rmdir(directory) }
         }
         for file in files {
-            let destination = (path as NSString).appendingPathComponent(file.name)
-            let temporary =
-                (path as NSString).appendingPathComponent(".\(file.name).topogen-\(getpid()).tmp")
+            let destination = join(path, file.name)
             do {
-                try Data(file.contents.utf8).write(
-                    to: URL(fileURLWithPath: temporary), options: .withoutOverwriting)
-                temporaries.append((temporary, destination))
-                if file.isExecutable {
-                    // rwx for the owner, r-x for the rest, as umask allows.
-                    let mask = umask(0)
-                    umask(mask)
-                    guard chmod(temporary, 0o755 & ~mask) == 0 else {
-                        throw CocoaError(.fileWriteNoPermission)
-                    }
-                }
+                temporaries.append((try writeTemporary(file, beside: destination), destination))
             } catch {
-                unlink(temporary)
-                cleanUp()
-                throw RuntimeError(message: "cannot write '\(destination)': \(Self.reason(error))")
+                abandon()
+                throw error
             }
         }
         for (index, file) in temporaries.enumerated()
         where rename(file.temporary, file.destination) != 0 {
-            let reason = String(cString: strerror(errno))
+            let reason = Self.errnoText()
             for remaining in temporaries[index...] { unlink(remaining.temporary) }
             throw RuntimeError(message: "cannot write '\(file.destination)': \(reason)")
         }
+        let directory = open(path, O_RDONLY | O_DIRECTORY)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
     }
 
-    /// The outermost ancestor of `path` that does not exist yet, to remove on failure.
-    private func topmostMissingDirectory() -> String? {
-        var current = URL(fileURLWithPath: path).standardizedFileURL
-        var missing: String?
-        while !FileManager.default.fileExists(atPath: current.path) {
-            missing = current.path
-            let parent = current.deletingLastPathComponent()
-            if parent.path == current.path { break }
-            current = parent
+    /// Creates the directory and its missing ancestors.
+    ///
+    /// - Returns: The directories created, outermost first.
+    private func createDirectories() throws(RuntimeError) -> [String] {
+        var created: [String] = []
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += prefix.isEmpty || prefix.hasSuffix("/") ? String(component) : "/\(component)"
+            var status = stat()
+            if stat(prefix, &status) == 0 {
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    for directory in created.reversed() { rmdir(directory) }
+                    throw RuntimeError(
+                        message: "cannot write into '\(path)': '\(prefix)' is not a directory",
+                        hint: "-o names a directory; the files are written inside it")
+                }
+                continue
+            }
+            guard mkdir(prefix, 0o777) == 0 else {
+                let reason = Self.errnoText()
+                for directory in created.reversed() { rmdir(directory) }
+                throw RuntimeError(message: "cannot create directory '\(prefix)': \(reason)")
+            }
+            created.append(prefix)
         }
-        return missing
+        return created
     }
 
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-            underlying.domain == NSPOSIXErrorDomain
-        {
-            return String(cString: strerror(Int32(underlying.code)))
+    /// Writes the file's contents to a new temporary file in the destination's directory.
+    private func writeTemporary(_ file: RenderedFile, beside destination: String)
+        throws(RuntimeError) -> String
+    {
+        let temporary = join(
+            path, ".\(file.name).topogen-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let mode: mode_t = file.isExecutable ? 0o777 : 0o666
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            throw RuntimeError(message: "cannot write '\(destination)': \(Self.errnoText())")
         }
-        if nsError.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(nsError.code)))
+        defer { close(descriptor) }
+        let bytes = Array(file.contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes {
+                systemWrite(descriptor, $0.baseAddress, $0.count)
+            }
+            guard written > 0 else {
+                let reason = Self.errnoText()
+                unlink(temporary)
+                throw RuntimeError(message: "cannot write '\(destination)': \(reason)")
+            }
+            offset += written
         }
-        return nsError.localizedDescription
+        guard fsync(descriptor) == 0 else {
+            let reason = Self.errnoText()
+            unlink(temporary)
+            throw RuntimeError(message: "cannot write '\(destination)': \(reason)")
+        }
+        return temporary
     }
+
+    private func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }

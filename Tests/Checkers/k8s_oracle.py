@@ -319,7 +319,14 @@ def expected_rules(a):
               'worker': [ext('lb', https), ext('iot-core', https) if a.with_iot_core else (server_pod, mqtt),
                          ext('object-storage', https), ext('vcs', https), ext('container-registry', https),
                          ext('infrastructure', conns('TCP', *a.infra_ports)), dns]}
-    http_from = pod_where(lambda p: p.ns == a.ingress_namespace) if a.ingress_namespace else (lambda ep: True)
+    # The server's HTTP port: from the ingress controller's pods; else from the lb's addresses
+    # (a load balancer with IP targets reaches pods from its own addresses); else from anywhere.
+    if a.ingress_namespace:
+        http_from = pod_where(lambda p: p.ns == a.ingress_namespace)
+    elif 'lb' in a.cidrs:
+        http_from = in_addrs(a.cidrs['lb'])
+    else:
+        http_from = lambda ep: True   # noqa: E731
     server_in = [(http_from, conns('TCP', HTTP_PORT))]
     if not a.with_iot_core:   # built-in broker
         server_in.append((pod_where(lambda p: p.ns == a.worker_namespace), mqtt) if a.workers == 'in-cluster'

@@ -13,7 +13,7 @@ import TopologyModel
     @Test func collectsEveryProblem() {
         var spec = TopologySpec()
         spec.withIoTCore = Written(true, at: "--with-iot-core")
-        spec.mqttPort = Written("1983", at: "--mqtt-port")
+        spec.infrastructurePorts = [Written("0443", at: "--infrastructure-port")]
         spec.postgresPort = Written("70000", at: "--postgres-port")
         spec.addresses = [
             AddressEntry(node: "postgres", cidrs: ["10.0.0.1/8"], origin: "--cidr"),
@@ -27,7 +27,7 @@ import TopologyModel
             let errors = error.diagnostics.filter { $0.severity == .error }.map(\.message)
             #expect(errors.count == 6, "\(errors)")
             #expect(errors.contains { $0.contains("'--with-iot-core' requires '--with-sqs'") })
-            #expect(errors.contains { $0.contains("'1983'") && $0.contains("HTTP port") })
+            #expect(errors.contains { $0.contains("'0443'") })
             #expect(errors.contains { $0.contains("'70000'") })
             #expect(errors.contains { $0.contains("'10.0.0.1/8'") })
             #expect(errors.contains { $0.contains("unknown node 'vsc'") })
@@ -49,6 +49,27 @@ import TopologyModel
             topology.addresses(of: .postgres).map(\.description) == ["10.0.0.0/8", "2001:db8::/32"])
         #expect(warnings.count == 1)
         #expect(warnings.first?.message.contains("'10.1.0.0/16'") == true)
+    }
+
+    @Test func theMQTTPortIsNotTheHTTPPortUnlessIoTCoreMakesItMoot() throws {
+        var spec = TopologySpec()
+        spec.mqttPort = Written("1983", at: "--mqtt-port")
+        #expect(throws: TopologyError.self) { try spec.resolve() }
+        spec.withSQS = Written(true, at: "--with-sqs")
+        spec.withIoTCore = Written(true, at: "--with-iot-core")
+        let (_, warnings) = try spec.resolve()
+        #expect(warnings.map(\.message) == ["'--mqtt-port' has no effect with '--with-iot-core'"])
+    }
+
+    @Test func systemNamespacesAreRefused() {
+        for name in ["kube-system", "kube-public", "kube-node-lease"] {
+            var spec = TopologySpec()
+            spec.namespace = Written(name, at: "--namespace")
+            #expect(throws: TopologyError.self) { try spec.resolve() }
+            spec = TopologySpec()
+            spec.workerNamespace = Written(name, at: "--worker-namespace")
+            #expect(throws: TopologyError.self) { try spec.resolve() }
+        }
     }
 
     @Test func workersNeedANamespaceOfTheirOwn() {

@@ -94,7 +94,14 @@ import Testing
         .init(
             arguments: ["flows", "--format", "yaml"], status: 64,
             mentions: ["'yaml'", "table, json"]),
-        .init(arguments: ["help", "nosuch"], status: 64, mentions: ["'nosuch'"]),
+        .init(
+            arguments: ["help", "nosuch"], status: 64, mentions: ["'nosuch'", "subcommands are"]),
+        .init(
+            arguments: ["--target", "k8s", "-o", ""], status: 64,
+            mentions: ["invalid value '' for '--output <directory>'"], writes: false),
+        .init(
+            arguments: ["--target", "k8s", "--namespace", "--version"], status: 64,
+            mentions: ["'--namespace <namespace>'"]),
         .init(
             arguments: ["--target", "iptables"], status: 64,
             mentions: ["'--target iptables'", "--role"], writes: false),
@@ -140,7 +147,8 @@ import Testing
 
     @Test func everyProblemIsReportedAtOnce() throws {
         let result = try Command.topogen([
-            "--target", "k8s", "--with-iot-core", "--mqtt-port", "1983", "--postgres-port", "0",
+            "--target", "k8s", "--with-iot-core", "--infrastructure-port", "70000",
+            "--postgres-port", "0",
             "--cidr", "postgres=10.0.0.1/8", "--cidr", "vsc=10.0.0.0/8",
         ])
         #expect(result.status == 64)
@@ -185,6 +193,14 @@ import Testing
         #expect(
             try String(contentsOf: directory.appendingPathComponent("keep.txt"), encoding: .utf8)
                 == "other\n")
+    }
+
+    @Test func dashAsTheOutputDirectoryMeansStandardOutput() throws {
+        let dash = try Command.topogen(["--target", "k8s", "-o", "-"])
+        #expect(dash.status == 0)
+        #expect(dash.stdout == (try Command.topogen(["--target", "k8s"])).stdout)
+        let role = try Command.topogen(["--target", "nftables", "--role", "drain", "-o", "-"])
+        #expect(role.status == 0 && role.stdout.contains("table inet topogen {"))
     }
 
     @Test func defaultSubcommandIsGenerate() throws {

@@ -20,10 +20,12 @@ public struct IptablesEmitter: HostEmitter {
     /// Creates the emitter.
     public init() {}
 
+    var targetName: String { "iptables" }
+
     func file(for firewall: HostFirewall, topology: Topology) -> RenderedFile {
         let paths = HostRule.Path.allCases.filter { $0 != .forward || firewall.filtersContainers }
         var script: [String] = ["#!/bin/sh"]
-        script += header(for: firewall, topology: topology, tool: "iptables").map {
+        script += header(for: firewall, topology: topology).map {
             $0.isEmpty ? "#" : "# \($0)"
         }
         let name = "\(firewall.role).sh"

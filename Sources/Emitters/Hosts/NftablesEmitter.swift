@@ -20,10 +20,12 @@ public struct NftablesEmitter: HostEmitter {
     /// Creates the emitter.
     public init() {}
 
+    var targetName: String { "nftables" }
+
     func file(for firewall: HostFirewall, topology: Topology) -> RenderedFile {
         let name = "\(firewall.role).nft"
         var lines = ["#!/usr/sbin/nft -f"]
-        lines += header(for: firewall, topology: topology, tool: "nftables").map {
+        lines += header(for: firewall, topology: topology).map {
             $0.isEmpty ? "#" : "# \($0)"
         }
         lines += [

@@ -4,22 +4,22 @@ public import TopologyModel
 /// YAML stream, `networkpolicies.yaml`.
 ///
 /// The stream holds a default-deny policy (ingress and egress) for every pod of the backend
-/// namespace, then one policy per component that allows exactly its flows. Each rule is preceded
-/// by comments naming the flows it implements; flows with the same peers and ports share a rule,
-/// and a flow inside a wider one is named on the wider rule, so that no rule is redundant (NCA's
-/// sanity check rejects redundant rules). The worker policy selects every pod of the worker
-/// namespace for ingress and egress, so it is that namespace's default deny too. Components are selected by the labels of Spacelift's Helm chart
-/// `spacelift-self-hosted`; worker policies select every pod of the worker namespace, since run
-/// pods carry per-run labels.
+/// namespace, then one policy per component that allows exactly its flows. Components are
+/// selected by the labels of Spacelift's Helm chart `spacelift-self-hosted`. The worker policy
+/// selects every pod of the worker namespace (run pods carry per-run labels) for ingress and
+/// egress, so it is also that namespace's default deny. Each rule is preceded by comments naming
+/// the flows it implements; flows with the same peers and ports share a rule, and a flow inside
+/// a wider one is named on the wider rule, so that no rule is redundant (NCA's sanity check
+/// rejects redundant rules).
 ///
 /// Peers: in-cluster components by `namespaceSelector` (`kubernetes.io/metadata.name`) plus
-/// `podSelector`; the load balancer's traffic to the server from the pods of
-/// `--ingress-namespace`, or from any source when it is not given; external nodes by `ipBlock`
-/// with the user's CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the cluster DNS
-/// pods (`k8s-app: kube-dns` in `kube-system`), or to the `dns` CIDRs when the user gave some
-/// (for example NodeLocal DNSCache's `169.254.20.10/32`). With `--workers external` the worker
-/// namespace gets no policies, and the server's MQTT port admits the `clients` addresses, which
-/// an L4 load balancer passes through.
+/// `podSelector`; the load balancer's traffic to the server's HTTP port from the pods of
+/// `--ingress-namespace`, else from the `lb` addresses, else from any source; external nodes by
+/// `ipBlock` with the user's CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the
+/// cluster DNS pods (`k8s-app: kube-dns` in `kube-system`), or to the `dns` CIDRs when the user
+/// gave some (for example NodeLocal DNSCache's `169.254.20.10/32`). With `--workers external`
+/// the worker namespace gets no policies, and the server's MQTT port admits the `clients`
+/// addresses, which an L4 load balancer passes through.
 ///
 /// For example: `topogen --target k8s` writes five policies: `spacelift-default-deny`,
 /// `spacelift-server`, `spacelift-drain` and `spacelift-scheduler` in `spacelift`, and
@@ -112,52 +112,77 @@ public struct KubernetesEmitter: Emitter {
         RuleMerger().rules(flows.map { input(for: $0, peer: $0[keyPath: end], in: topology) })
     }
 
-    /// The peers that stand for `node` at the far end of `flow`.
-    private func input(for flow: Flow, peer node: Node, in topology: Topology) -> RuleMerger.Input {
+    /// How the far end of a flow is selected.
+    private enum FarEnd {
+        /// Pods, by namespace and labels.
+        case pods(NetworkPolicyPeer)
+        /// The addresses of a node.
+        case addresses(of: Node, note: String?)
+        /// Any source, with the reason.
+        case anySource(note: String)
+    }
+
+    /// How `node`, at the far end of `flow`, is selected.
+    private func farEnd(of flow: Flow, node: Node, in topology: Topology) -> FarEnd {
+        let placement = topology.kubernetes
         switch node {
         case .server, .drain, .scheduler:
-            let labels = Self.componentLabels[node] ?? [:]
-            return .init(
-                flow: flow, peers: [.pods(namespace: topology.kubernetes.namespace, labels: labels)]
-            )
+            return .pods(
+                .pods(namespace: placement.namespace, labels: Self.componentLabels[node] ?? [:]))
         case .worker:
-            return .init(
-                flow: flow,
-                peers: [.pods(namespace: topology.kubernetes.workerNamespace, labels: [:])])
+            return .pods(.pods(namespace: placement.workerNamespace, labels: [:]))
         case .lb where flow.id == "lb-server-mqtt":
-            return .init(
-                flow: flow, peers: topology.addresses(of: .clients).map(NetworkPolicyPeer.ipBlock),
-                note: "the MQTT load balancer passes the clients' addresses through")
+            return .addresses(
+                of: .clients, note: "the MQTT load balancer passes the clients' addresses through")
         case .lb where flow.destination == .server:
-            guard let namespace = topology.kubernetes.ingressNamespace else {
-                return .init(flow: flow, peers: nil, note: "no --ingress-namespace: any source")
+            if let namespace = placement.ingressNamespace {
+                return .pods(.pods(namespace: namespace, labels: [:]))
             }
-            return .init(flow: flow, peers: [.pods(namespace: namespace, labels: [:])])
+            if topology.hasAddresses(.lb) {
+                return .addresses(of: .lb, note: "from the load balancer's addresses")
+            }
+            return .anySource(note: "no --ingress-namespace or lb addresses: any source")
         case .dns where !topology.hasAddresses(.dns):
-            return .init(flow: flow, peers: [Self.clusterDNS])
+            return .pods(Self.clusterDNS)
         case .lb, .clients, .postgres, .objectStorage, .vcs, .containerRegistry, .infrastructure,
             .sqs, .iotCore, .kms, .dns, .admin:
+            return .addresses(of: node, note: nil)
+        }
+    }
+
+    /// The peers that stand for `node` at the far end of `flow`.
+    private func input(for flow: Flow, peer node: Node, in topology: Topology) -> RuleMerger.Input {
+        switch farEnd(of: flow, node: node, in: topology) {
+        case .pods(let peer):
+            return .init(flow: flow, peers: [peer])
+        case .addresses(let node, let note):
             return .init(
-                flow: flow, peers: topology.addresses(of: node).map(NetworkPolicyPeer.ipBlock))
+                flow: flow, peers: topology.addresses(of: node).map(NetworkPolicyPeer.ipBlock),
+                note: note)
+        case .anySource(let note):
+            return .init(flow: flow, peers: nil, note: note)
         }
     }
 
     private func diagnostics(for topology: Topology) -> [Diagnostic] {
-        var diagnostics: [Diagnostic] = []
-        let ignored = Node.components.filter { topology.hasAddresses($0) }
-        if !ignored.isEmpty {
-            let names = ignored.map { "'\($0)'" }.joined(separator: ", ")
-            diagnostics.append(
-                Diagnostic(
-                    .warning,
-                    "addresses of \(names) have no effect on the k8s target",
-                    hint: "Kubernetes selects components by their pod labels"))
+        var addressed: Set<Node> = []
+        for flow in flows(for: topology) {
+            for node in [flow.source, flow.destination] {
+                if case .addresses(let owner, _) = farEnd(of: flow, node: node, in: topology) {
+                    addressed.insert(owner)
+                }
+            }
         }
-        if topology.hasAddresses(.admin) {
+        var diagnostics = unusedAddressWarnings(
+            topology, addressed: addressed, target: "k8s",
+            componentHint: "Kubernetes selects components by their pod labels")
+        if topology.workers == .external,
+            topology.kubernetes.workerNamespace
+                != KubernetesPlacement.defaultWorkerNamespace
+        {
             diagnostics.append(
                 Diagnostic(
-                    .warning, "'--allow-ssh-from' has no effect on the k8s target",
-                    hint: "it opens SSH on hosts, with the iptables and nftables targets"))
+                    .warning, "'--worker-namespace' has no effect with '--workers external'"))
         }
         return diagnostics
     }
