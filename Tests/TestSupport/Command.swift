@@ -14,6 +14,11 @@ public struct CommandResult: Sendable {
 public struct CommandError: Error, CustomStringConvertible {
     /// The reason.
     public var description: String
+
+    /// Creates the error.
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// Runs programs for tests: the built `topogen`, and the checkers that judge its output.
