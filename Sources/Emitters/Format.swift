@@ -12,6 +12,8 @@ public enum Format: String, CaseIterable, Sendable {
     case iptables
     /// An nftables ruleset per component host, one `table inet topogen`, loaded with `nft -f`.
     case nftables
+    /// AWS security groups as `describe-security-groups` JSON, and a script that applies them.
+    case aws
 
     /// The emitter that renders this format.
     public var emitter: any Emitter {
@@ -19,6 +21,7 @@ public enum Format: String, CaseIterable, Sendable {
         case .kubernetes: KubernetesEmitter()
         case .iptables: IptablesEmitter()
         case .nftables: NftablesEmitter()
+        case .aws: SecurityGroupEmitter()
         }
     }
 
@@ -28,6 +31,7 @@ public enum Format: String, CaseIterable, Sendable {
         case .kubernetes: "Kubernetes NetworkPolicies (networking.k8s.io/v1)"
         case .iptables: "A POSIX sh script per host that applies iptables and ip6tables rules"
         case .nftables: "An nftables ruleset per host (table inet topogen)"
+        case .aws: "AWS security groups as describe-security-groups JSON, with apply.sh"
         }
     }
 
@@ -35,7 +39,7 @@ public enum Format: String, CaseIterable, Sendable {
     /// `--role`.
     public var hasRoles: Bool {
         switch self {
-        case .kubernetes: false
+        case .kubernetes, .aws: false
         case .iptables, .nftables: true
         }
     }
@@ -47,7 +51,10 @@ public protocol Emitter: Sendable {
     func scope(for topology: Topology) -> FlowScope
 
     /// Renders the topology's flows, within ``scope(for:)``, as files.
-    func render(_ topology: Topology) -> Rendering
+    ///
+    /// - Throws: ``RenderError`` when the format cannot express the topology, for example a
+    ///   security group over its rule quota.
+    func render(_ topology: Topology) throws(RenderError) -> Rendering
 }
 
 extension Emitter {
@@ -89,6 +96,20 @@ extension Emitter {
                         + (node == .admin ? "; SSH is opened by host firewalls" : "")))
         }
         return diagnostics
+    }
+}
+
+/// Why a format cannot express a topology: every problem, as diagnostics.
+///
+/// For example: `error: security group 'spacelift-worker' would have 75 IPv4 egress rules; the
+/// quota is 60`.
+public struct RenderError: Error, Hashable, Sendable {
+    /// The problems; at least one is an error.
+    public var diagnostics: [Diagnostic]
+
+    /// Creates the error.
+    public init(diagnostics: [Diagnostic]) {
+        self.diagnostics = diagnostics
     }
 }
 

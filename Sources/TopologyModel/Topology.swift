@@ -35,6 +35,8 @@ public struct Topology: Hashable, Sendable {
     public let workers: WorkerPlacement
     /// Where the installation lives in a Kubernetes cluster.
     public let kubernetes: KubernetesPlacement
+    /// Where the installation lives on AWS.
+    public let aws: AWSPlacement
     /// The addresses the user gave, by node, sorted; a node without an entry is "any".
     public let addresses: [Node: [CIDR]]
 
@@ -43,13 +45,14 @@ public struct Topology: Hashable, Sendable {
         usesSQS: false, usesIoTCore: false, usesKMS: false,
         postgresPort: defaultPostgresPort, mqttPort: defaultMQTTPort,
         infrastructurePorts: defaultInfrastructurePorts, workers: .inNetwork,
-        kubernetes: KubernetesPlacement(), addresses: [:])
+        kubernetes: KubernetesPlacement(), aws: AWSPlacement(), addresses: [:])
 
     init(
         usesSQS: Bool, usesIoTCore: Bool, usesKMS: Bool, postgresPort: UInt16, mqttPort: UInt16,
         infrastructurePorts: [PortRange], workers: WorkerPlacement,
-        kubernetes: KubernetesPlacement, addresses: [Node: [CIDR]]
+        kubernetes: KubernetesPlacement, aws: AWSPlacement, addresses: [Node: [CIDR]]
     ) {
+        self.aws = aws
         self.usesSQS = usesSQS
         self.usesIoTCore = usesIoTCore
         self.usesKMS = usesKMS

@@ -65,6 +65,14 @@ public struct TopologySpec: Hashable, Sendable {
     public var workerNamespace: Written<String>?
     /// `--ingress-namespace NS`.
     public var ingressNamespace: Written<String>?
+    /// `--vpc-id vpc-...`.
+    public var vpcID: Written<String>?
+    /// `--name-prefix P`.
+    public var namePrefix: Written<String>?
+    /// `--max-rules N`.
+    public var maxRules: Written<String>?
+    /// `--prefix-list NODE=pl-ID[:ENTRIES]`, repeatable.
+    public var prefixLists: [Written<String>] = []
 
     /// Creates an empty spec: the reference installation.
     public init() {}
@@ -137,12 +145,13 @@ private struct Resolver {
         let workers = workerPlacement(spec.workers)
         let kubernetes = kubernetesPlacement(spec)
         let addresses = resolveAddresses(spec.addresses)
+        let aws = awsPlacement(spec)
         return Topology(
             usesSQS: sqs, usesIoTCore: iotCore, usesKMS: kms, postgresPort: postgresPort,
             mqttPort: mqttPort,
             infrastructurePorts: infrastructurePorts.isEmpty
                 ? Topology.defaultInfrastructurePorts : infrastructurePorts.sorted(),
-            workers: workers, kubernetes: kubernetes, addresses: addresses)
+            workers: workers, kubernetes: kubernetes, aws: aws, addresses: addresses)
     }
 
     private func portMessage(_ error: PortError, _ written: Written<String>) -> String {
@@ -210,6 +219,110 @@ private struct Resolver {
         return KubernetesPlacement(
             namespace: namespace, workerNamespace: workerNamespace,
             ingressNamespace: ingressNamespace)
+    }
+
+    private mutating func awsPlacement(_ spec: TopologySpec) -> AWSPlacement {
+        var vpcID: String?
+        if let written = spec.vpcID {
+            if Self.isAWSID(written.value, prefix: "vpc-") {
+                vpcID = written.value
+            } else {
+                error(
+                    "invalid value '\(written.value)' for '\(written.origin)': not a VPC id",
+                    hint:
+                        "a VPC id is 'vpc-' and 8 or 17 hexadecimal digits, for example 'vpc-0a1b2c3d'"
+                )
+            }
+        }
+        var namePrefix = AWSPlacement.defaultNamePrefix
+        if let written = spec.namePrefix {
+            // Group names: at most 255 characters of AWS's set, not starting with 'sg-'; the
+            // longest node name, 'container-registry', and its '-' must still fit.
+            let allowed = written.value.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                    || "._-:/()#,@[]+=&;{}!$*".unicodeScalars.contains($0)
+            }
+            if written.value.isEmpty || !allowed || written.value.count > 200
+                || written.value.lowercased().hasPrefix("sg-")
+            {
+                error(
+                    "invalid value '\(written.value)' for '\(written.origin)': not a security group name prefix",
+                    hint:
+                        "use at most 200 letters, digits and ._-:/()#,@[]+=&;{}!$*, not starting with 'sg-'"
+                )
+            } else {
+                namePrefix = written.value
+            }
+        }
+        var maxRules = AWSPlacement.defaultMaxRules
+        if let written = spec.maxRules {
+            if let value = Int(written.value), (1...1000).contains(value),
+                written.value.first != "0"
+            {
+                maxRules = value
+            } else {
+                error(
+                    "invalid value '\(written.value)' for '\(written.origin)': expected a number from 1 to 1000",
+                    hint: "AWS allows 60 rules per group and direction unless the quota was raised")
+            }
+        }
+        var prefixLists: [Node: Set<PrefixList>] = [:]
+        for written in spec.prefixLists {
+            let text = written.value
+            guard let equals = text.firstIndex(of: "="),
+                let node = Node(rawValue: String(text[..<equals]))
+            else {
+                let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+                error(
+                    "invalid value '\(text)' for '\(written.origin)'",
+                    hint: text.contains("=")
+                        ? (closestMatch(to: name, in: Node.allCases.map(\.rawValue)).map {
+                            "unknown node '\(name)'; did you mean '\($0)'?"
+                        } ?? "unknown node '\(name)'")
+                        : "write NODE=pl-ID[:ENTRIES], for example 'object-storage=pl-63a5400a'")
+                continue
+            }
+            guard node.kind == .external, node != .admin else {
+                error(
+                    "invalid value '\(text)' for '\(written.origin)': '\(node)' is not an external service",
+                    hint:
+                        "prefix lists stand for services outside the installation, such as object-storage"
+                )
+                continue
+            }
+            let value = text[text.index(after: equals)...]
+            let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let id = String(parts[0])
+            var entries = 1
+            if parts.count == 2 {
+                guard let count = Int(parts[1]), (1...1000).contains(count), parts[1].first != "0"
+                else {
+                    error(
+                        "invalid value '\(text)' for '\(written.origin)': '\(parts[1])' is not a number of entries"
+                    )
+                    continue
+                }
+                entries = count
+            }
+            guard Self.isAWSID(id, prefix: "pl-") else {
+                error(
+                    "invalid value '\(text)' for '\(written.origin)': '\(id)' is not a prefix list id",
+                    hint: "a prefix list id is 'pl-' and 8 or 17 hexadecimal digits")
+                continue
+            }
+            prefixLists[node, default: []].insert(PrefixList(id: id, entries: entries))
+        }
+        return AWSPlacement(
+            vpcID: vpcID, namePrefix: namePrefix, maxRules: maxRules,
+            prefixLists: prefixLists.mapValues { $0.sorted() })
+    }
+
+    /// Whether `text` is an AWS resource id: the prefix, then 8 or 17 lower-case hex digits.
+    private static func isAWSID(_ text: String, prefix: String) -> Bool {
+        guard text.hasPrefix(prefix) else { return false }
+        let digits = text.dropFirst(prefix.count)
+        return (digits.count == 8 || digits.count == 17)
+            && digits.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
     /// Namespaces of the cluster itself, which topogen must never default-deny.

@@ -156,6 +156,12 @@ struct CommandLineParser: Sendable {
         spec.namespace = single(.namespace)
         spec.workerNamespace = single(.workerNamespace)
         spec.ingressNamespace = single(.ingressNamespace)
+        spec.vpcID = single(.vpcID)
+        spec.namePrefix = single(.namePrefix)
+        spec.maxRules = single(.maxRules)
+        spec.prefixLists = values.all(.prefixList).map {
+            Written($0, at: OptionSpec.prefixList.name)
+        }
         for text in values.all(.allowSSHFrom) {
             let cidrs = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 String($0)

@@ -9,6 +9,7 @@ struct OptionSpec: Hashable, Sendable {
         case model = "MODEL OPTIONS"
         case kubernetes = "KUBERNETES OPTIONS"
         case hosts = "HOST FIREWALL OPTIONS"
+        case aws = "AWS OPTIONS"
         case output = "OUTPUT OPTIONS"
         case general = "OPTIONS"
     }
@@ -78,6 +79,24 @@ struct OptionSpec: Hashable, Sendable {
         help:
             "Administrators' addresses that may reach SSH (22/tcp) on every host. (default: none, SSH is cut)"
     )
+    static let vpcID = OptionSpec(
+        name: "--vpc-id", valueName: "vpc-id", group: .aws,
+        help: "The VPC of the security groups; apply.sh also reads VPC_ID.")
+    static let namePrefix = OptionSpec(
+        name: "--name-prefix", valueName: "prefix", group: .aws,
+        help:
+            "Security groups are named <prefix>-<node>. (default: \(AWSPlacement.defaultNamePrefix))"
+    )
+    static let prefixList = OptionSpec(
+        name: "--prefix-list", valueName: "node=pl-id[:entries]", repeatable: true, group: .aws,
+        help:
+            "A managed prefix list that stands for an external node, and its weight in the rule quota. (default entries: 1)"
+    )
+    static let maxRules = OptionSpec(
+        name: "--max-rules", valueName: "n", group: .aws,
+        help:
+            "Rules per security group and direction, counted as AWS counts them. (default: \(AWSPlacement.defaultMaxRules))"
+    )
     static let role = OptionSpec(
         name: "--role", valueName: "role", group: .output,
         help:
@@ -98,7 +117,8 @@ struct OptionSpec: Hashable, Sendable {
     /// The options that describe the installation, shared by `generate` and `flows`.
     static let modelOptions: [OptionSpec] = [
         withSQS, withIoTCore, withKMS, postgresPort, mqttPort, infrastructurePort, cidr, workers,
-        namespace, workerNamespace, ingressNamespace, allowSSHFrom,
+        namespace, workerNamespace, ingressNamespace, allowSSHFrom, vpcID, namePrefix, prefixList,
+        maxRules,
     ]
 
     /// The options a subcommand takes.

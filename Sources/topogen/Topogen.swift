@@ -38,7 +38,12 @@ struct Topogen {
             printOut(Help.text(for: subcommand))
         case .generate(let request):
             let topology = try resolve(request.spec, subcommand: .generate)
-            let rendering = request.target.emitter.render(topology)
+            let rendering: Rendering
+            do {
+                rendering = try request.target.emitter.render(topology)
+            } catch {
+                throw UsageError(diagnostics: error.diagnostics, subcommand: .generate)
+            }
             report(rendering.diagnostics)
             let files = rendering.files.filter { request.role == nil || $0.role == request.role }
             if let directory = request.outputDirectory {

@@ -243,6 +243,11 @@ def parse_topogen_args(argv):
     p.add_argument('--ingress-namespace')
     p.add_argument('--workers', choices=['in-cluster', 'external'], default='in-cluster')
     p.add_argument('--allow-ssh-from', action='append', default=[])   # host firewalls only
+    # AWS options: no effect on this target
+    p.add_argument('--vpc-id')
+    p.add_argument('--name-prefix')
+    p.add_argument('--prefix-list', action='append', default=[])
+    p.add_argument('--max-rules')
     a = p.parse_args(argv)
     if a.with_iot_core and not a.with_sqs:
         raise Usage('topogen args: --with-iot-core requires --with-sqs')

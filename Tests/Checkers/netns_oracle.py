@@ -104,6 +104,11 @@ def parse_topogen_args(argv):
     p.add_argument('--infrastructure-port', type=port_range, action='append')
     p.add_argument('--cidr', type=cidr_arg, action='append', default=[])
     p.add_argument('--allow-ssh-from', type=nets, action='append', default=[])
+    # AWS options: no effect on this target
+    p.add_argument('--vpc-id')
+    p.add_argument('--name-prefix')
+    p.add_argument('--prefix-list', action='append', default=[])
+    p.add_argument('--max-rules')
     for opt in ('--namespace', '--worker-namespace', '--ingress-namespace'):   # Kubernetes only
         p.add_argument(opt)
     p.add_argument('--workers', choices=['in-cluster', 'external'], default='in-cluster')

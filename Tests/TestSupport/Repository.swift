@@ -62,8 +62,13 @@ public struct Example: Sendable, CustomStringConvertible {
     /// The path of the example's file.
     public var file: URL { Repository.examples.appendingPathComponent("\(name).args") }
 
-    /// The path of one of the example's goldens.
-    public func golden(_ fileName: String) -> URL {
-        Repository.golden.appendingPathComponent(name).appendingPathComponent(fileName)
+    /// The folder of the example's goldens for one target, `golden/NAME/TARGET`.
+    public func goldenFolder(_ target: String) -> URL {
+        Repository.golden.appendingPathComponent(name).appendingPathComponent(target)
+    }
+
+    /// The path of one of the example's goldens for one target.
+    public func golden(_ target: String, _ fileName: String) -> URL {
+        goldenFolder(target).appendingPathComponent(fileName)
     }
 }

@@ -20,7 +20,8 @@ import Testing
     func rulesLoadAndAllowExactlyTheFlowsInNetworkNamespaces(example: Example, target: String)
         throws
     {
-        let result = try oracle(target: target, directory: example.golden("."), example: example)
+        let result = try oracle(
+            target: target, directory: example.goldenFolder(target), example: example)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
     }
@@ -36,7 +37,7 @@ import Testing
         let fileExtension = target == "iptables" ? "sh" : "nft"
         for role in ["server", "drain", "scheduler", "worker"] {
             let name = "\(role).\(fileExtension)"
-            var text = try String(contentsOf: example.golden(name), encoding: .utf8)
+            var text = try String(contentsOf: example.golden(target, name), encoding: .utf8)
             if role == "worker" {
                 let (original, replacement) =
                     target == "iptables"

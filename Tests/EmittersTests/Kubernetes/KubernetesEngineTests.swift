@@ -16,13 +16,13 @@ import Testing
     func kubernetesValidateAcceptsTheGolden(example: Example) throws {
         let result = try Command.run(
             try Command.checker("kubernetes-validate"),
-            ["--strict", "--quiet", "-k", "1.32", example.golden(Self.fileName).path])
+            ["--strict", "--quiet", "-k", "1.32", example.golden("k8s", Self.fileName).path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 
     @Test(arguments: Example.all)
     func networkConfigAnalyzerFindsExactlyTheFlows(example: Example) throws {
-        let result = try oracle(policies: example.golden(Self.fileName), example: example)
+        let result = try oracle(policies: example.golden("k8s", Self.fileName), example: example)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
     }
@@ -47,7 +47,7 @@ import Testing
     ])
     func oracleCatchesAMutation(name: String, original: String, replacement: String) throws {
         let example = try #require(Example.all.first { $0.name == "default" })
-        let text = try String(contentsOf: example.golden(Self.fileName), encoding: .utf8)
+        let text = try String(contentsOf: example.golden("k8s", Self.fileName), encoding: .utf8)
         let range = try #require(text.range(of: original), "mutation '\(name)' does not apply")
         let mutated = text.replacingCharacters(in: range, with: replacement)
         let file = FileManager.default.temporaryDirectory
@@ -60,7 +60,7 @@ import Testing
 
     @Test func checkersRejectInvalidPolicies() throws {
         let example = try #require(Example.all.first { $0.name == "default" })
-        let text = try String(contentsOf: example.golden(Self.fileName), encoding: .utf8)
+        let text = try String(contentsOf: example.golden("k8s", Self.fileName), encoding: .utf8)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("topogen-invalid-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,0 +1,91 @@
+import TopologyModel
+
+/// An AWS security group as topogen builds it from flows: the structured value both AWS
+/// targets render, as `describe-security-groups` JSON and as the AWS CLI calls of `apply.sh`.
+///
+/// For example, the postgres group of the reference installation holds three ingress rules,
+/// `tcp 5432` from the groups `spacelift-server`, `spacelift-drain` and `spacelift-scheduler`,
+/// and no egress at all.
+struct SecurityGroup: Hashable, Sendable {
+    /// The node the group stands for.
+    var node: Node
+    /// The group's name, `<prefix>-<node>`.
+    var name: String
+    /// The group's description.
+    var description: String
+    var ingress: [SecurityGroupRule]
+    var egress: [SecurityGroupRule]
+
+    /// The rules of one direction.
+    func rules(egress isEgress: Bool) -> [SecurityGroupRule] { isEgress ? egress : ingress }
+}
+
+/// One rule: a protocol, a port range and one peer, with the flows it implements. AWS reports
+/// rules with the same protocol and ports together, one permission with a list of peers.
+///
+/// For example: `tcp 443-443 to 0.0.0.0/0` for `server-object-storage, server-vcs,
+/// server-image-pull`.
+struct SecurityGroupRule: Hashable, Sendable, Comparable {
+    /// Who is at the other end.
+    enum Peer: Hashable, Sendable, Comparable {
+        /// Another group of the installation, by node.
+        case group(Node)
+        /// A network.
+        case cidr(CIDR)
+        /// A managed prefix list.
+        case prefixList(PrefixList)
+    }
+
+    var transport: Transport
+    var ports: PortRange
+    var peer: Peer
+    /// The ids of the flows the rule implements, in flow order.
+    var flows: [String]
+    /// The descriptions of those flows, in the same order, without repeats.
+    var reasons: [String]
+
+    /// Whether `other` allows the same traffic.
+    func sameMatch(as other: SecurityGroupRule) -> Bool {
+        transport == other.transport && ports == other.ports && peer == other.peer
+    }
+
+    /// The rule's description in AWS's character set and length, flow ids first: for example
+    /// `server-object-storage, server-vcs: Server egress Object Storage; Server egress VCS`.
+    var awsDescription: String {
+        let ids = flows.joined(separator: ", ")
+        let full = AWSText.sanitized(ids + ": " + reasons.joined(separator: "; "))
+        return AWSText.truncated(full, keeping: AWSText.sanitized(ids).count)
+    }
+
+    /// The order permissions and peers are listed in.
+    static func < (lhs: SecurityGroupRule, rhs: SecurityGroupRule) -> Bool {
+        (lhs.transport, lhs.ports, lhs.peer) < (rhs.transport, rhs.ports, rhs.peer)
+    }
+}
+
+/// Text as AWS accepts it in security group names and descriptions.
+enum AWSText {
+    /// The longest description AWS accepts.
+    static let maximumLength = 255
+
+    /// The characters AWS allows in descriptions, beside letters and digits.
+    private static let punctuation = Set(" ._-:/()#,@[]+=&;{}!$*".unicodeScalars)
+
+    /// The text with every character AWS does not allow removed.
+    static func sanitized(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.filter {
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                        || ("0"..."9").contains($0) || punctuation.contains($0)
+                }))
+    }
+
+    /// The text cut to AWS's length, ending in `...` when cut, never inside its first `keeping`
+    /// characters (the flow ids).
+    static func truncated(_ text: String, keeping: Int) -> String {
+        guard text.count > maximumLength else { return text }
+        let length = max(keeping, maximumLength - 3)
+        return String(text.prefix(length)) + (length + 3 <= maximumLength ? "..." : "")
+    }
+}

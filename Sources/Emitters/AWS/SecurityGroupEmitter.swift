@@ -1,0 +1,193 @@
+public import TopologyModel
+
+/// Renders flows as AWS security groups: `security-groups.json`, in the shape of
+/// `aws ec2 describe-security-groups` output, and `apply.sh`, which creates the groups with the
+/// AWS CLI and converges their rules to the JSON.
+///
+/// One group per component, one for the load balancer and one for the database, named
+/// `<prefix>-<node>` and tagged `managed-by: topogen`. A flow between two groups is an egress rule
+/// on the source's group that references the destination's group, and an ingress rule on the
+/// destination's group that references the source's; a flow to or from an external node uses its
+/// CIDRs (`IpRanges`, `Ipv6Ranges`) or, when given, its prefix lists. With `--workers external`
+/// the workers are outside the VPC: they reach the load balancer at its addresses, and the load
+/// balancer admits them as clients. Egress is exactly the flows: no allow-all rule. Security
+/// groups never filter the VPC resolver, so there are no DNS rules.
+///
+/// For example: the worker group of the reference installation has the egress permission
+/// `tcp 443` with the peers `0.0.0.0/0`, `::/0` (object storage, VCS, registries,
+/// infrastructure) and the group `spacelift-lb` (the server's public endpoint).
+public struct SecurityGroupEmitter: Emitter {
+    /// The JSON file.
+    public static let fileName = "security-groups.json"
+    /// The script that applies it.
+    public static let scriptName = "apply.sh"
+    /// The nodes that get a group, in order.
+    static let groupedNodes: [Node] = [.server, .drain, .scheduler, .worker, .lb, .postgres]
+
+    /// Creates the emitter.
+    public init() {}
+
+    /// Security groups never filter DNS; ECS tasks pull their own images; workers reach the
+    /// broker through the load balancer; the groups are the components', the lb's and the
+    /// database's.
+    public func scope(for topology: Topology) -> FlowScope {
+        FlowScope(
+            filtersDNS: false, componentsPullImages: true, workersReachBrokerDirectly: false,
+            enforcedNodes: Set(Self.groupedNodes))
+    }
+
+    /// Renders `security-groups.json` and `apply.sh`.
+    ///
+    /// - Throws: ``RenderError`` when a group would pass the rule quota.
+    public func render(_ topology: Topology) throws(RenderError) -> Rendering {
+        let (groups, addressed) = build(topology)
+        try checkQuota(groups, topology: topology)
+        return Rendering(
+            files: [
+                RenderedFile(
+                    name: Self.fileName,
+                    contents: SecurityGroupJSON.render(groups, topology: topology)),
+                RenderedFile(
+                    name: Self.scriptName, contents: ApplyScript.render(groups, topology: topology),
+                    isExecutable: true),
+            ],
+            diagnostics: diagnostics(for: topology, addressed: addressed))
+    }
+
+    /// The groups, in the order server, drain, scheduler, worker, lb, postgres.
+    func groups(for topology: Topology) -> [SecurityGroup] { build(topology).groups }
+
+    /// The groups, and the nodes whose addresses or prefix lists their rules use.
+    private func build(_ topology: Topology) -> (groups: [SecurityGroup], addressed: Set<Node>) {
+        var addressed: Set<Node> = []
+        func peers(of node: Node) -> [SecurityGroupRule.Peer] {
+            addressed.insert(node)
+            return self.peers(of: node, in: topology)
+        }
+        var ingress: [Node: [SecurityGroupRule]] = [:]
+        var egress: [Node: [SecurityGroupRule]] = [:]
+        func add(_ rule: SecurityGroupRule, to node: Node, egress isEgress: Bool) {
+            var rules = (isEgress ? egress[node] : ingress[node]) ?? []
+            if let index = rules.firstIndex(where: { $0.sameMatch(as: rule) }) {
+                for (flow, reason) in zip(rule.flows, rule.reasons) {
+                    if !rules[index].flows.contains(flow) { rules[index].flows.append(flow) }
+                    if !rules[index].reasons.contains(reason) {
+                        rules[index].reasons.append(reason)
+                    }
+                }
+            } else {
+                rules.append(rule)
+            }
+            if isEgress { egress[node] = rules } else { ingress[node] = rules }
+        }
+        for flow in flows(for: topology) {
+            let sourceGrouped = Self.groupedNodes.contains(flow.source)
+            let destinationGrouped = Self.groupedNodes.contains(flow.destination)
+            let external = topology.workers == .external
+            // Workers outside the VPC cannot be referenced by group, nor reference the lb's.
+            let referenceable =
+                !(external && (flow.source == .worker || flow.destination == .worker))
+            for port in flow.ports {
+                func rule(_ peer: SecurityGroupRule.Peer) -> SecurityGroupRule {
+                    SecurityGroupRule(
+                        transport: port.transport, ports: port.range, peer: peer, flows: [flow.id],
+                        reasons: [flow.description])
+                }
+                if sourceGrouped {
+                    let peers =
+                        destinationGrouped && referenceable
+                        ? [.group(flow.destination)] : peers(of: flow.destination)
+                    for peer in peers { add(rule(peer), to: flow.source, egress: true) }
+                }
+                if destinationGrouped && (!sourceGrouped || referenceable) {
+                    let peers =
+                        sourceGrouped ? [.group(flow.source)] : peers(of: flow.source)
+                    for peer in peers { add(rule(peer), to: flow.destination, egress: false) }
+                }
+            }
+        }
+        let groups = Self.groupedNodes.map { node in
+            SecurityGroup(
+                node: node, name: topology.aws.groupName(node),
+                description: AWSText.sanitized(Self.groupDescriptions[node] ?? "\(node)"),
+                ingress: (ingress[node] ?? []).sorted(), egress: (egress[node] ?? []).sorted())
+        }
+        return (groups, addressed)
+    }
+
+    /// The addresses of an external node: its prefix lists when given, else its CIDRs.
+    private func peers(of node: Node, in topology: Topology) -> [SecurityGroupRule.Peer] {
+        if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
+            return lists.map { .prefixList($0) }
+        }
+        return topology.addresses(of: node).map { .cidr($0) }
+    }
+
+    static let groupDescriptions: [Node: String] = [
+        .server: "Spacelift server: HTTP and the built-in MQTT broker (managed by topogen)",
+        .drain: "Spacelift drain: asynchronous job processing (managed by topogen)",
+        .scheduler: "Spacelift scheduler: cron jobs (managed by topogen)",
+        .worker: "Spacelift workers: runs and tasks (managed by topogen)",
+        .lb: "Spacelift load balancer: the public endpoint (managed by topogen)",
+        .postgres: "Spacelift database: Postgres (managed by topogen)",
+    ]
+
+    /// Checks every group and direction against the quota, as AWS counts: each CIDR, each group
+    /// reference and each prefix list's entries; IPv4 and IPv6 separately, a group reference or
+    /// prefix list counting toward both.
+    private func checkQuota(_ groups: [SecurityGroup], topology: Topology) throws(RenderError) {
+        var diagnostics: [Diagnostic] = []
+        let quota = topology.aws.maxRules
+        for group in groups {
+            for isEgress in [false, true] {
+                for family in IPFamily.allCases {
+                    let count = Self.ruleCount(group.rules(egress: isEgress), family: family)
+                    guard count > quota else { continue }
+                    diagnostics.append(
+                        Diagnostic(
+                            .error,
+                            "security group '\(group.name)' would have \(count) \(family == .ipv4 ? "IPv4" : "IPv6") \(isEgress ? "egress" : "ingress") rules; the quota is \(quota)",
+                            hint:
+                                "give fewer CIDRs or a prefix list, or raise the quota in AWS and pass '--max-rules'"
+                        ))
+                }
+            }
+        }
+        if !diagnostics.isEmpty { throw RenderError(diagnostics: diagnostics) }
+    }
+
+    /// The rules a list of rules counts for in one family's quota.
+    static func ruleCount(_ rules: [SecurityGroupRule], family: IPFamily) -> Int {
+        rules.reduce(0) { count, rule in
+            switch rule.peer {
+            case .cidr(let cidr): count + (cidr.family == family ? 1 : 0)
+            case .group: count + 1
+            case .prefixList(let list): count + list.entries
+            }
+        }
+    }
+
+    private func diagnostics(for topology: Topology, addressed: Set<Node>) -> [Diagnostic] {
+        var diagnostics = unusedAddressWarnings(
+            topology, addressed: addressed.subtracting(topology.aws.prefixLists.keys),
+            target: "aws", componentHint: "flows between groups reference the groups, not addresses"
+        )
+        for node in Node.allCases
+        where topology.hasAddresses(node) && topology.aws.prefixLists[node] != nil {
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    "addresses of '\(node)' have no effect on the aws target: its prefix list stands for it"
+                ))
+        }
+        for (node, _) in topology.aws.prefixLists.sorted(by: { $0.key < $1.key })
+        where !addressed.contains(node) {
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    "'--prefix-list \(node)=...' has no effect on the aws target with these options",
+                    hint: "no rule of this target reaches '\(node)'"))
+        }
+        return diagnostics
+    }
+}
