@@ -11,6 +11,11 @@ protocol HostEmitter: Emitter {
 }
 
 extension HostEmitter {
+    /// Lines as `#` comments, an empty line as a lone `#`.
+    func commentLines(_ lines: [String]) -> [String] {
+        lines.map { $0.isEmpty ? "#" : "# \($0)" }
+    }
+
     /// A host firewall filters DNS, pulls its own images, reaches the broker through the load
     /// balancer, and writes the rules of the four component hosts.
     public func scope(for topology: Topology) -> FlowScope { .hosts }

@@ -4,20 +4,34 @@ import TopologyModel
 /// input, output and (on the worker, for containers) forward paths accept. The iptables and
 /// nftables emitters render the same `HostFirewall`, so the two targets cannot disagree.
 ///
-/// Every path accepts loopback and established or related traffic, then the role's flows, and
-/// drops the rest. IPv6 also accepts neighbour discovery, without which IPv6 does not work at all.
+/// The input and output paths accept loopback, replies and related traffic (conntrack
+/// `RELATED,ESTABLISHED`) and, for IPv6, neighbour and multicast listener discovery, without
+/// which IPv6 does not work; then the role's flows; and drop the rest. The forward path (the
+/// worker's containers) accepts replies, drops every new connection into a container bridge,
+/// holds the rest to the worker's egress flows, and drops what is left.
 ///
 /// For example: the server's input path holds
 /// `HostRule(path: .input, family: .ipv4, peer: nil, port: 1983/tcp, flows: ["lb-server-http"])`,
 /// which iptables renders as `-A TOPOGEN-INPUT -p tcp -m tcp --dport 1983 -m comment --comment
-/// lb-server-http -j ACCEPT`.
+/// "lb-server-http" -j ACCEPT`.
 struct HostFirewall: Hashable, Sendable {
+    /// ICMPv6 types accepted in and out: multicast listener query, report and done (130–132),
+    /// router and neighbour discovery (133–136), and MLDv2 reports (143).
+    static let icmpv6Types = [130, 131, 132, 133, 134, 135, 136, 143]
+    /// The interfaces of Docker's bridges, as iptables writes them (`+` is a wildcard).
+    static let containerBridges = ["docker0", "br-+"]
+
     /// The component whose host this is.
     var role: Node
     /// The rules, in order, within each path and family.
     var rules: [HostRule]
-    /// Whether the host filters forwarded container traffic (the worker).
-    var filtersContainers: Bool
+
+    /// Whether the host filters forwarded container traffic (the worker, whose runs execute in
+    /// containers).
+    var filtersContainers: Bool { role == .worker }
+
+    /// The paths the firewall filters.
+    var paths: [HostRule.Path] { filtersContainers ? HostRule.Path.allCases : [.input, .output] }
 
     /// The rules of one path and family.
     func rules(_ path: HostRule.Path, _ family: IPFamily) -> [HostRule] {
@@ -27,13 +41,13 @@ struct HostFirewall: Hashable, Sendable {
     /// The host firewall of `role` for the flows of a topology.
     init(role: Node, flows: [Flow], topology: Topology) {
         self.role = role
-        filtersContainers = role == .worker
         var rules: [HostRule] = []
-        var paths: [(HostRule.Path, KeyPath<Flow, Node>, KeyPath<Flow, Node>)] = [
+        var index: [HostRule.Match: Int] = [:]
+        let paths: [(HostRule.Path, KeyPath<Flow, Node>, KeyPath<Flow, Node>)] = [
             (.input, \.destination, \.source), (.output, \.source, \.destination),
+            (.forward, \.source, \.destination),
         ]
-        if filtersContainers { paths.append((.forward, \.source, \.destination)) }
-        for (path, own, far) in paths {
+        for (path, own, far) in paths where path != .forward || role == .worker {
             for family in IPFamily.allCases {
                 for flow in flows where flow[keyPath: own] == role {
                     let cidrs = topology.addresses(of: flow[keyPath: far]).filter {
@@ -41,15 +55,16 @@ struct HostFirewall: Hashable, Sendable {
                     }
                     for cidr in cidrs {
                         for port in flow.ports {
-                            let rule = HostRule(
-                                path: path, family: family, peer: cidr.isEverything ? nil : cidr,
-                                port: port, flows: [flow.id])
-                            if let index = rules.firstIndex(where: { $0.sameMatch(as: rule) }) {
-                                if !rules[index].flows.contains(flow.id) {
-                                    rules[index].flows.append(flow.id)
+                            let match = HostRule.Match(
+                                path: path, family: family,
+                                peer: cidr.isEverything ? nil : cidr, port: port)
+                            if let existing = index[match] {
+                                if !rules[existing].flows.contains(flow.id) {
+                                    rules[existing].flows.append(flow.id)
                                 }
                             } else {
-                                rules.append(rule)
+                                index[match] = rules.count
+                                rules.append(HostRule(match: match, flows: [flow.id]))
                             }
                         }
                     }
@@ -73,16 +88,21 @@ struct HostRule: Hashable, Sendable {
         case forward
     }
 
-    var path: Path
-    var family: IPFamily
-    /// The far end's network; `nil` for any address of the family.
-    var peer: CIDR?
-    var port: Port
+    /// What the rule matches.
+    struct Match: Hashable, Sendable {
+        var path: Path
+        var family: IPFamily
+        /// The far end's network; `nil` for any address of the family.
+        var peer: CIDR?
+        var port: Port
+    }
+
+    var match: Match
     /// The ids of the flows the rule implements, in flow order.
     var flows: [String]
 
-    /// Whether `other` matches the same packets.
-    func sameMatch(as other: HostRule) -> Bool {
-        path == other.path && family == other.family && peer == other.peer && port == other.port
-    }
+    var path: Path { match.path }
+    var family: IPFamily { match.family }
+    var peer: CIDR? { match.peer }
+    var port: Port { match.port }
 }

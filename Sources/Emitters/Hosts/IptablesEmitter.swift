@@ -5,11 +5,13 @@ public import TopologyModel
 ///
 /// The rules live in topogen's own chains, `TOPOGEN-INPUT`, `TOPOGEN-OUTPUT` and, on the worker,
 /// `TOPOGEN-FORWARD`, loaded atomically with `iptables-restore --noflush` (which replaces the
-/// chains' contents and nothing else); the script then inserts one jump at the top of `INPUT`
-/// and `OUTPUT`, and of Docker's `DOCKER-USER` when Docker is present, unless it is there
-/// already. Applying twice leaves the same ruleset as applying once. `sh worker.sh remove` takes
-/// the jumps and chains out again; `sh worker.sh check` validates the rules without applying.
-/// No other chain is flushed or deleted.
+/// chains' contents and nothing else); the script then puts one jump at the top of `INPUT` and
+/// `OUTPUT`, and on the worker of Docker's `DOCKER-USER` when Docker is present or of `FORWARD`
+/// otherwise, moving a jump back to the top when something was inserted above it. Applying
+/// twice leaves the same ruleset as applying once. `sh worker.sh remove` takes every jump to a
+/// `TOPOGEN-*` chain and those chains out again; `sh worker.sh check` validates the rules without
+/// applying them. No other chain is flushed or deleted. IPv6 is filtered where the kernel has it
+/// and ip6tables is installed.
 ///
 /// For example: the server's script holds
 /// `-A TOPOGEN-INPUT -p tcp -m tcp --dport 1983 -m comment --comment "lb-server-http" -j ACCEPT`.
@@ -23,71 +25,65 @@ public struct IptablesEmitter: HostEmitter {
     var targetName: String { "iptables" }
 
     func file(for firewall: HostFirewall, topology: Topology) -> RenderedFile {
-        let paths = HostRule.Path.allCases.filter { $0 != .forward || firewall.filtersContainers }
-        var script: [String] = ["#!/bin/sh"]
-        script += header(for: firewall, topology: topology).map {
-            $0.isEmpty ? "#" : "# \($0)"
-        }
+        let paths = firewall.paths
+        let chains = paths.map(Self.chain)
         let name = "\(firewall.role).sh"
-        script += [
-            "#",
-            "# Usage, as root:",
-            "#   sh \(name) [apply]   load the rules and hook them into INPUT and OUTPUT"
-                + (firewall.filtersContainers ? " (and DOCKER-USER)" : ""),
-            "#   sh \(name) check     validate the rules without applying them",
-            "#   sh \(name) remove    take topogen's chains and jumps out again",
-            "# It owns the chains \(paths.map(Self.chain).joined(separator: ", ")) and touches no other.",
-        ]
+        var script = ["#!/bin/sh"]
+        script += commentLines(header(for: firewall, topology: topology))
+        script += commentLines([
+            "",
+            "Usage, as root:",
+            "  sh \(name) [apply]   load the rules and hook them into INPUT and OUTPUT"
+                + (firewall.filtersContainers ? " (and FORWARD)" : ""),
+            "  sh \(name) check     validate the rules without applying them",
+            "  sh \(name) remove    take topogen's chains and jumps out again",
+            "It owns the chains named TOPOGEN-* (here \(chains.joined(separator: ", "))) and the jumps",
+            "to them, and touches no other chain. The rules do not survive a reboot: run the script",
+            "at boot, for example from a systemd unit.",
+        ])
         if firewall.filtersContainers {
-            script.append(
-                "# DOCKER-USER is hooked only when Docker is present: apply again after installing Docker."
-            )
+            script += commentLines([
+                "Forwarded (container) traffic is filtered from Docker's DOCKER-USER chain when it",
+                "exists, otherwise from FORWARD: apply again after installing or restarting Docker.",
+            ])
         }
-        script += [
-            "",
-            "set -eu",
-            "",
-            "chains=\"\(paths.map(Self.chain).joined(separator: " "))\"",
-            "",
-        ]
+        script += ["", "set -eu", ""]
         for family in IPFamily.allCases {
             script.append("\(family.rawValue)_rules() {")
             script.append("\tcat <<'RULES'")
-            script += restoreText(firewall, family: family, paths: paths)
+            script += restoreText(firewall, family: family)
             script.append("RULES")
             script += ["}", ""]
         }
-        script += Self.functions(hooks: paths.map(Self.hook))
+        script += Self.functions(filtersContainers: firewall.filtersContainers)
         return RenderedFile(
             name: name, contents: script.joined(separator: "\n") + "\n", isExecutable: true,
             role: firewall.role)
     }
 
-    /// The built-in (or Docker's) chain that jumps to a path's chain.
-    private static func hook(_ path: HostRule.Path) -> (builtIn: String, chain: String) {
-        switch path {
-        case .input: ("INPUT", chain(path))
-        case .output: ("OUTPUT", chain(path))
-        case .forward: ("DOCKER-USER", chain(path))
-        }
-    }
-
     /// The `iptables-restore` input for one family.
-    private func restoreText(_ firewall: HostFirewall, family: IPFamily, paths: [HostRule.Path])
-        -> [String]
-    {
+    private func restoreText(_ firewall: HostFirewall, family: IPFamily) -> [String] {
+        let paths = firewall.paths
         var lines = ["*filter"] + paths.map { ":\(Self.chain($0)) - [0:0]" }
         for path in paths {
             let chain = Self.chain(path)
             let verdict = path == .forward ? "RETURN" : "ACCEPT"
-            if path != .forward {
+            switch path {
+            case .input, .output:
                 lines.append("-A \(chain) -\(path == .input ? "i" : "o") lo -j ACCEPT")
-            }
-            lines.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j \(verdict)")
-            if family == .ipv6 && path != .forward {
-                for type in [133, 134, 135, 136] {
+                lines.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+                if family == .ipv6 {
+                    for type in HostFirewall.icmpv6Types {
+                        lines.append(
+                            "-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j ACCEPT")
+                    }
+                }
+            case .forward:
+                lines.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+                for bridge in HostFirewall.containerBridges {
                     lines.append(
-                        "-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j ACCEPT")
+                        "-A \(chain) -o \(bridge) -m comment --comment \"nothing new enters a container\" -j DROP"
+                    )
                 }
             }
             for rule in firewall.rules(path, family) {
@@ -109,67 +105,88 @@ public struct IptablesEmitter: HostEmitter {
     }
 
     /// The script's functions and its dispatch on the first argument.
-    private static func functions(hooks: [(builtIn: String, chain: String)]) -> [String] {
-        func each(_ body: (String, String) -> String) -> [String] {
-            hooks.map { "\t" + body($0.builtIn, $0.chain) }
+    private static func functions(filtersContainers: Bool) -> [String] {
+        var hooks = [
+            "\t\thook \"$tool\" INPUT TOPOGEN-INPUT",
+            "\t\thook \"$tool\" OUTPUT TOPOGEN-OUTPUT",
+        ]
+        if filtersContainers {
+            hooks += [
+                "\t\tif \"$tool\" -w -n -L DOCKER-USER >/dev/null 2>&1; then",
+                "\t\t\thook \"$tool\" DOCKER-USER TOPOGEN-FORWARD",
+                "\t\t\tunhook \"$tool\" FORWARD",
+                "\t\telse",
+                "\t\t\thook \"$tool\" FORWARD TOPOGEN-FORWARD",
+                "\t\tfi",
+            ]
         }
         return [
-            "# Inserts a jump at the top of a chain unless it is there already.",
-            "hook() {",
-            "\t\"$1\" -w -C \"$2\" -j \"$3\" 2>/dev/null || \"$1\" -w -I \"$2\" 1 -j \"$3\"",
+            "# IPv6 is filtered where the kernel has it and ip6tables is installed.",
+            "families=iptables",
+            "if [ -e /proc/net/if_inet6 ] && command -v ip6tables-restore >/dev/null 2>&1; then",
+            "\tfamilies=\"iptables ip6tables\"",
+            "elif [ \"${1:-apply}\" != remove ]; then",
+            "\techo 'warning: no IPv6 in this kernel or no ip6tables: only IPv4 is filtered' >&2",
+            "fi",
+            "",
+            "rules() {",
+            "\tif [ \"$1\" = iptables ]; then ipv4_rules; else ipv6_rules; fi",
             "}",
             "",
-            "# Deletes every jump from a chain to one of ours.",
+            "# Puts one jump from a chain to one of ours at its top, and deletes any other.",
+            "hook() {",
+            "\tif [ \"$(\"$1\" -w -S \"$2\" | sed -n 2p)\" != \"-A $2 -j $3\" ]; then",
+            "\t\t\"$1\" -w -I \"$2\" 1 -j \"$3\"",
+            "\tfi",
+            "\tfor number in $(\"$1\" -w -S \"$2\" | awk -v rule=\"-A $2 -j $3\" 'NR > 2 && $0 == rule { print NR - 1 }' | sort -rn); do",
+            "\t\t\"$1\" -w -D \"$2\" \"$number\"",
+            "\tdone",
+            "}",
+            "",
+            "# Deletes every jump from a chain to a chain of topogen's.",
             "unhook() {",
-            "\twhile \"$1\" -w -D \"$2\" -j \"$3\" 2>/dev/null; do :; done",
+            "\tfor number in $(\"$1\" -w -S \"$2\" 2>/dev/null | awk -v chain=\"$2\" '$1 == \"-A\" && $2 == chain && $NF ~ /^TOPOGEN-/ { print NR - 1 }' | sort -rn); do",
+            "\t\t\"$1\" -w -D \"$2\" \"$number\"",
+            "\tdone",
             "}",
             "",
             "check() {",
-            "\tipv4_rules | iptables-restore -w --test --noflush",
-            "\tipv6_rules | ip6tables-restore -w --test --noflush",
+            "\tfor tool in $families; do",
+            "\t\trules \"$tool\" | \"$tool-restore\" -w --test --noflush",
+            "\tdone",
             "}",
             "",
             "apply() {",
             "\tcheck",
-            "\tipv4_rules | iptables-restore -w --noflush",
-            "\tipv6_rules | ip6tables-restore -w --noflush",
-            "\tfor tool in iptables ip6tables; do",
+            "\tfor tool in $families; do",
+            "\t\trules \"$tool\" | \"$tool-restore\" -w --noflush",
+            "\tdone",
+            "\tfor tool in $families; do",
+        ] + hooks + [
+            "\tdone",
+            "}",
+            "",
+            "remove() {",
+            "\tfor tool in $families; do",
+            "\t\tfor chain in INPUT OUTPUT FORWARD DOCKER-USER; do",
+            "\t\t\tunhook \"$tool\" \"$chain\"",
+            "\t\tdone",
+            "\t\townchains=$(\"$tool\" -w -S | awk '$1 == \"-N\" && $2 ~ /^TOPOGEN-/ { print $2 }')",
+            "\t\tfor chain in $ownchains; do \"$tool\" -w -F \"$chain\"; done",
+            "\t\tfor chain in $ownchains; do \"$tool\" -w -X \"$chain\"; done",
+            "\tdone",
+            "}",
+            "",
+            "case \"${1:-apply}\" in",
+            "apply) apply ;;",
+            "check) check ;;",
+            "remove) remove ;;",
+            "*)",
+            "\techo \"error: unknown action '$1'\" >&2",
+            "\techo \"usage: sh $0 [apply|check|remove]\" >&2",
+            "\texit 64",
+            "\t;;",
+            "esac",
         ]
-            + hooks.map { hook in
-                hook.builtIn == "DOCKER-USER"
-                    ? "\t\tif \"$tool\" -w -n -L DOCKER-USER >/dev/null 2>&1; then hook \"$tool\" DOCKER-USER \(hook.chain); fi"
-                    : "\t\thook \"$tool\" \(hook.builtIn) \(hook.chain)"
-            } + [
-                "\tdone",
-                "}",
-                "",
-                "remove() {",
-                "\tfor tool in iptables ip6tables; do",
-            ]
-            + hooks.map { hook in
-                hook.builtIn == "DOCKER-USER"
-                    ? "\t\tif \"$tool\" -w -n -L DOCKER-USER >/dev/null 2>&1; then unhook \"$tool\" DOCKER-USER \(hook.chain); fi"
-                    : "\t\tunhook \"$tool\" \(hook.builtIn) \(hook.chain)"
-            } + [
-                "\t\tfor chain in $chains; do",
-                "\t\t\tif \"$tool\" -w -n -L \"$chain\" >/dev/null 2>&1; then",
-                "\t\t\t\t\"$tool\" -w -F \"$chain\"",
-                "\t\t\t\t\"$tool\" -w -X \"$chain\"",
-                "\t\t\tfi",
-                "\t\tdone",
-                "\tdone",
-                "}",
-                "",
-                "case \"${1:-apply}\" in",
-                "apply) apply ;;",
-                "check) check ;;",
-                "remove) remove ;;",
-                "*)",
-                "\techo \"error: unknown action '$1'\" >&2",
-                "\techo \"usage: sh $0 [apply|check|remove]\" >&2",
-                "\texit 64",
-                "\t;;",
-                "esac",
-            ]
     }
 }

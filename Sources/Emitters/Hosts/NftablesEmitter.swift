@@ -25,24 +25,24 @@ public struct NftablesEmitter: HostEmitter {
     func file(for firewall: HostFirewall, topology: Topology) -> RenderedFile {
         let name = "\(firewall.role).nft"
         var lines = ["#!/usr/sbin/nft -f"]
-        lines += header(for: firewall, topology: topology).map {
-            $0.isEmpty ? "#" : "# \($0)"
-        }
+        lines += commentLines(header(for: firewall, topology: topology))
+        lines += commentLines([
+            "",
+            "Usage, as root:",
+            "  nft -f \(name)                  load the rules, replacing an earlier load",
+            "  nft -c -f \(name)               validate the rules without applying them",
+            "  nft delete table \(Self.table)   take them out again (it fails when absent)",
+            "It owns table \(Self.table) and touches no other table. The rules do not survive a",
+            "reboot: load them at boot, for example from a systemd unit.",
+        ])
         lines += [
-            "#",
-            "# Usage, as root:",
-            "#   nft -f \(name)                  load the rules, replacing an earlier load",
-            "#   nft -c -f \(name)               validate the rules without applying them",
-            "#   nft delete table \(Self.table)   take them out again",
-            "# It owns table \(Self.table) and touches no other table.",
             "",
             "table \(Self.table)",
             "delete table \(Self.table)",
             "",
             "table \(Self.table) {",
         ]
-        let paths = HostRule.Path.allCases.filter { $0 != .forward || firewall.filtersContainers }
-        for (index, path) in paths.enumerated() {
+        for (index, path) in firewall.paths.enumerated() {
             if index > 0 { lines.append("") }
             lines += chain(path, firewall)
         }
@@ -57,16 +57,19 @@ public struct NftablesEmitter: HostEmitter {
             "\tchain \(path.rawValue) {",
             "\t\ttype filter hook \(path.rawValue) priority filter; policy drop;",
         ]
+        let icmpv6Types = HostFirewall.icmpv6Types.map(String.init).joined(separator: ", ")
         switch path {
-        case .input: lines.append("\t\tiifname \"lo\" accept")
-        case .output: lines.append("\t\toifname \"lo\" accept")
-        case .forward: break
-        }
-        lines.append("\t\tct state established,related accept")
-        if path != .forward {
-            lines.append(
-                "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept"
-            )
+        case .input, .output:
+            lines.append("\t\t\(path == .input ? "iifname" : "oifname") \"lo\" accept")
+            lines.append("\t\tct state established,related accept")
+            lines.append("\t\ticmpv6 type { \(icmpv6Types) } accept")
+        case .forward:
+            lines.append("\t\tct state established,related accept")
+            for bridge in HostFirewall.containerBridges {
+                let name = bridge.replacingPlusWithStar
+                lines.append(
+                    "\t\toifname \"\(name)\" drop comment \"nothing new enters a container\"")
+            }
         }
         let ipv6 = firewall.rules(path, .ipv6)
         var pendingIPv6 = ipv6
@@ -122,5 +125,12 @@ public struct NftablesEmitter: HostEmitter {
             }
         }
         return groups
+    }
+}
+
+extension String {
+    /// An iptables interface wildcard (`br-+`) as nft writes it (`br-*`).
+    fileprivate var replacingPlusWithStar: String {
+        hasSuffix("+") ? String(dropLast()) + "*" : self
     }
 }

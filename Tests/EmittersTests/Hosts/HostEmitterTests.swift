@@ -98,16 +98,26 @@ import TopologyModel
                 -A TOPOGEN-INPUT -j DROP
                 """))
         #expect(script.contains("WARNING: no --allow-ssh-from was given"))
-        #expect(script.contains("iptables-restore -w --noflush"))
-        #expect(!script.contains("DOCKER-USER"))
+        #expect(script.contains("rules \"$tool\" | \"$tool-restore\" -w --noflush"))
+        #expect(!script.contains("hook \"$tool\" DOCKER-USER"))
         #expect(!script.contains("-F INPUT") && !script.contains(" -X INPUT"))
     }
 
-    @Test func workerHooksDockerUserOnlyWhenItExists() throws {
+    @Test func workerHooksDockerUserWhenItExistsAndForwardOtherwise() throws {
         let script = try #require(IptablesEmitter().render(.reference).files.last).contents
         #expect(
             script.contains(
-                "if \"$tool\" -w -n -L DOCKER-USER >/dev/null 2>&1; then hook \"$tool\" DOCKER-USER TOPOGEN-FORWARD; fi"
+                """
+                \t\tif "$tool" -w -n -L DOCKER-USER >/dev/null 2>&1; then
+                \t\t\thook "$tool" DOCKER-USER TOPOGEN-FORWARD
+                \t\t\tunhook "$tool" FORWARD
+                \t\telse
+                \t\t\thook "$tool" FORWARD TOPOGEN-FORWARD
+                \t\tfi
+                """))
+        #expect(
+            script.contains(
+                "-A TOPOGEN-FORWARD -o docker0 -m comment --comment \"nothing new enters a container\" -j DROP"
             ))
         #expect(script.contains("-A TOPOGEN-FORWARD -j DROP"))
         #expect(script.contains("-m comment --comment \"worker-mqtt\" -j RETURN"))

@@ -15,15 +15,16 @@
 # WARNING: no --allow-ssh-from was given: applying this cuts SSH access to this host.
 #
 # Usage, as root:
-#   sh worker.sh [apply]   load the rules and hook them into INPUT and OUTPUT (and DOCKER-USER)
+#   sh worker.sh [apply]   load the rules and hook them into INPUT and OUTPUT (and FORWARD)
 #   sh worker.sh check     validate the rules without applying them
 #   sh worker.sh remove    take topogen's chains and jumps out again
-# It owns the chains TOPOGEN-INPUT, TOPOGEN-OUTPUT, TOPOGEN-FORWARD and touches no other.
-# DOCKER-USER is hooked only when Docker is present: apply again after installing Docker.
+# It owns the chains named TOPOGEN-* (here TOPOGEN-INPUT, TOPOGEN-OUTPUT, TOPOGEN-FORWARD) and the jumps
+# to them, and touches no other chain. The rules do not survive a reboot: run the script
+# at boot, for example from a systemd unit.
+# Forwarded (container) traffic is filtered from Docker's DOCKER-USER chain when it
+# exists, otherwise from FORWARD: apply again after installing or restarting Docker.
 
 set -eu
-
-chains="TOPOGEN-INPUT TOPOGEN-OUTPUT TOPOGEN-FORWARD"
 
 ipv4_rules() {
 	cat <<'RULES'
@@ -41,6 +42,8 @@ ipv4_rules() {
 -A TOPOGEN-OUTPUT -p udp -m udp --dport 53 -m comment --comment "worker-dns" -j ACCEPT
 -A TOPOGEN-OUTPUT -j DROP
 -A TOPOGEN-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
+-A TOPOGEN-FORWARD -o docker0 -m comment --comment "nothing new enters a container" -j DROP
+-A TOPOGEN-FORWARD -o br-+ -m comment --comment "nothing new enters a container" -j DROP
 -A TOPOGEN-FORWARD -p tcp -m tcp --dport 443 -m comment --comment "worker-server,worker-mqtt,worker-object-storage,worker-vcs,worker-container-registry,worker-infrastructure" -j RETURN
 -A TOPOGEN-FORWARD -p tcp -m tcp --dport 53 -m comment --comment "worker-dns" -j RETURN
 -A TOPOGEN-FORWARD -p udp -m udp --dport 53 -m comment --comment "worker-dns" -j RETURN
@@ -57,22 +60,32 @@ ipv6_rules() {
 :TOPOGEN-FORWARD - [0:0]
 -A TOPOGEN-INPUT -i lo -j ACCEPT
 -A TOPOGEN-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 130 -j ACCEPT
+-A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 131 -j ACCEPT
+-A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 132 -j ACCEPT
 -A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT
 -A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT
 -A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT
 -A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT
+-A TOPOGEN-INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 143 -j ACCEPT
 -A TOPOGEN-INPUT -j DROP
 -A TOPOGEN-OUTPUT -o lo -j ACCEPT
 -A TOPOGEN-OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 130 -j ACCEPT
+-A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 131 -j ACCEPT
+-A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 132 -j ACCEPT
 -A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT
 -A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT
 -A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT
 -A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT
+-A TOPOGEN-OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 143 -j ACCEPT
 -A TOPOGEN-OUTPUT -p tcp -m tcp --dport 443 -m comment --comment "worker-server,worker-mqtt,worker-object-storage,worker-vcs,worker-container-registry,worker-infrastructure" -j ACCEPT
 -A TOPOGEN-OUTPUT -p tcp -m tcp --dport 53 -m comment --comment "worker-dns" -j ACCEPT
 -A TOPOGEN-OUTPUT -p udp -m udp --dport 53 -m comment --comment "worker-dns" -j ACCEPT
 -A TOPOGEN-OUTPUT -j DROP
 -A TOPOGEN-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
+-A TOPOGEN-FORWARD -o docker0 -m comment --comment "nothing new enters a container" -j DROP
+-A TOPOGEN-FORWARD -o br-+ -m comment --comment "nothing new enters a container" -j DROP
 -A TOPOGEN-FORWARD -p tcp -m tcp --dport 443 -m comment --comment "worker-server,worker-mqtt,worker-object-storage,worker-vcs,worker-container-registry,worker-infrastructure" -j RETURN
 -A TOPOGEN-FORWARD -p tcp -m tcp --dport 53 -m comment --comment "worker-dns" -j RETURN
 -A TOPOGEN-FORWARD -p udp -m udp --dport 53 -m comment --comment "worker-dns" -j RETURN
@@ -81,43 +94,66 @@ COMMIT
 RULES
 }
 
-# Inserts a jump at the top of a chain unless it is there already.
-hook() {
-	"$1" -w -C "$2" -j "$3" 2>/dev/null || "$1" -w -I "$2" 1 -j "$3"
+# IPv6 is filtered where the kernel has it and ip6tables is installed.
+families=iptables
+if [ -e /proc/net/if_inet6 ] && command -v ip6tables-restore >/dev/null 2>&1; then
+	families="iptables ip6tables"
+elif [ "${1:-apply}" != remove ]; then
+	echo 'warning: no IPv6 in this kernel or no ip6tables: only IPv4 is filtered' >&2
+fi
+
+rules() {
+	if [ "$1" = iptables ]; then ipv4_rules; else ipv6_rules; fi
 }
 
-# Deletes every jump from a chain to one of ours.
+# Puts one jump from a chain to one of ours at its top, and deletes any other.
+hook() {
+	if [ "$("$1" -w -S "$2" | sed -n 2p)" != "-A $2 -j $3" ]; then
+		"$1" -w -I "$2" 1 -j "$3"
+	fi
+	for number in $("$1" -w -S "$2" | awk -v rule="-A $2 -j $3" 'NR > 2 && $0 == rule { print NR - 1 }' | sort -rn); do
+		"$1" -w -D "$2" "$number"
+	done
+}
+
+# Deletes every jump from a chain to a chain of topogen's.
 unhook() {
-	while "$1" -w -D "$2" -j "$3" 2>/dev/null; do :; done
+	for number in $("$1" -w -S "$2" 2>/dev/null | awk -v chain="$2" '$1 == "-A" && $2 == chain && $NF ~ /^TOPOGEN-/ { print NR - 1 }' | sort -rn); do
+		"$1" -w -D "$2" "$number"
+	done
 }
 
 check() {
-	ipv4_rules | iptables-restore -w --test --noflush
-	ipv6_rules | ip6tables-restore -w --test --noflush
+	for tool in $families; do
+		rules "$tool" | "$tool-restore" -w --test --noflush
+	done
 }
 
 apply() {
 	check
-	ipv4_rules | iptables-restore -w --noflush
-	ipv6_rules | ip6tables-restore -w --noflush
-	for tool in iptables ip6tables; do
+	for tool in $families; do
+		rules "$tool" | "$tool-restore" -w --noflush
+	done
+	for tool in $families; do
 		hook "$tool" INPUT TOPOGEN-INPUT
 		hook "$tool" OUTPUT TOPOGEN-OUTPUT
-		if "$tool" -w -n -L DOCKER-USER >/dev/null 2>&1; then hook "$tool" DOCKER-USER TOPOGEN-FORWARD; fi
+		if "$tool" -w -n -L DOCKER-USER >/dev/null 2>&1; then
+			hook "$tool" DOCKER-USER TOPOGEN-FORWARD
+			unhook "$tool" FORWARD
+		else
+			hook "$tool" FORWARD TOPOGEN-FORWARD
+		fi
 	done
 }
 
 remove() {
-	for tool in iptables ip6tables; do
-		unhook "$tool" INPUT TOPOGEN-INPUT
-		unhook "$tool" OUTPUT TOPOGEN-OUTPUT
-		if "$tool" -w -n -L DOCKER-USER >/dev/null 2>&1; then unhook "$tool" DOCKER-USER TOPOGEN-FORWARD; fi
-		for chain in $chains; do
-			if "$tool" -w -n -L "$chain" >/dev/null 2>&1; then
-				"$tool" -w -F "$chain"
-				"$tool" -w -X "$chain"
-			fi
+	for tool in $families; do
+		for chain in INPUT OUTPUT FORWARD DOCKER-USER; do
+			unhook "$tool" "$chain"
 		done
+		ownchains=$("$tool" -w -S | awk '$1 == "-N" && $2 ~ /^TOPOGEN-/ { print $2 }')
+		for chain in $ownchains; do "$tool" -w -F "$chain"; done
+		for chain in $ownchains; do "$tool" -w -X "$chain"; done
 	done
 }
 
