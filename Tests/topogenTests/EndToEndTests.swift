@@ -203,6 +203,27 @@ import Testing
         #expect(role.status == 0 && role.stdout.contains("table inet topogen {"))
     }
 
+    @Test func aSecurityGroupOverTheQuotaFailsUnlessTheQuotaIsRaised() throws {
+        let cidrs = (0..<61).map { "10.\($0).0.0/16" }.joined(separator: ",")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-quota-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let over = try Command.topogen([
+            "--target", "aws", "--cidr", "infrastructure=\(cidrs)", "-o", directory.path,
+        ])
+        #expect(over.status == 64)
+        #expect(
+            over.stderr.hasPrefix(
+                "error: security group 'spacelift-worker' would have 64 IPv4 egress rules; the quota is 60"
+            ), "\(over.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path))
+        let raised = try Command.topogen([
+            "--target", "aws", "--cidr", "infrastructure=\(cidrs)", "--max-rules", "200",
+        ])
+        #expect(raised.status == 0, "\(raised.stderr)")
+        #expect(raised.stdout.contains("\"CidrIp\": \"10.60.0.0/16\""))
+    }
+
     @Test func defaultSubcommandIsGenerate() throws {
         let implicit = try Command.topogen(["--target", "k8s", "--with-sqs"])
         let explicit = try Command.topogen(["generate", "--target", "k8s", "--with-sqs"])
