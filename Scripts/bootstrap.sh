@@ -3,8 +3,8 @@
 # checkers, independent engines that judge topogen's output.
 #   - from Debian: iptables, nftables, socat and iproute2 (the host firewall tests load rules
 #     into network namespaces, as root);
-#   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate
-#     and network-config-analyzer (Scripts/requirements-checkers.txt).
+#   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate,
+#     network-config-analyzer, moto, boto3 and the AWS CLI (Scripts/requirements-checkers.txt).
 # Safe to run again: it does nothing when everything is in place.
 #
 #   Scripts/bootstrap.sh          install what is missing
@@ -18,7 +18,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 debian_packages=(iptables nftables socat iproute2)
 debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip)
-python_tools=(kubernetes-validate nca)
+python_tools=(kubernetes-validate nca moto_server aws)
 
 missing_debian() {
     local command

@@ -5,10 +5,11 @@ import TopologyModel
 ///
 /// It reads the VPC's groups and their rules once (`describe-security-groups`,
 /// `describe-security-group-rules`), creates the groups that are missing, then for each group
-/// and direction authorizes the rules that are missing in one call and revokes, by rule id, the
-/// rules the model does not have, such as the allow-all egress a new group starts with.
-/// Authorizing comes before revoking, so a change never opens a gap. A second run finds nothing
-/// to do and makes no change. The AWS CLI's own settings apply (`AWS_PROFILE`, `AWS_REGION`,
+/// and direction revokes, by rule id, the rules the model does not have (such as the allow-all
+/// egress a new group starts with) and authorizes the missing ones in one call. Revoking first
+/// keeps a group within its quota, and a rule being replaced is briefly absent, never briefly
+/// open. A second run finds nothing to do and makes no change. Rules are matched by protocol,
+/// ports and peer: a description that changed is not rewritten. The AWS CLI's own settings apply (`AWS_PROFILE`, `AWS_REGION`,
 /// `AWS_ENDPOINT_URL`, ...).
 ///
 /// For example, the line that keeps the server's HTTP ingress from the load balancer:
@@ -33,9 +34,10 @@ enum ApplyScript {
             "# The AWS CLI's own settings apply: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...",
             "#",
             "# Every run converges the groups to exactly security-groups.json: it creates the groups",
-            "# that are missing, authorizes the rules that are missing, then revokes the rules the",
-            "# model does not have, such as the allow-all egress every new group starts with. A",
-            "# second run changes nothing.",
+            "# that are missing, revokes the rules the model does not have (such as the allow-all",
+            "# egress every new group starts with), then authorizes the rules that are missing. A",
+            "# second run changes nothing. Rules are matched by protocol, ports and peer, so a",
+            "# description that changed is not rewritten.",
             "# Groups: \(names)",
             "",
             "set -eu",
@@ -92,14 +94,11 @@ enum ApplyScript {
             "\tfi",
             "}",
             "",
-            "# Authorizes the queued rules of a group and direction, then revokes its rules that the",
-            "# model does not have.",
+            "# Revokes the rules of a group and direction that the model does not have, then",
+            "# authorizes the queued ones: revoking first keeps the group within its quota (the",
+            "# allow-all egress of a new group takes a rule), and a rule being replaced is briefly",
+            "# absent, never briefly open.",
             "converge() {",
-            "\tif [ -s \"$tmp/add-$1-$3\" ]; then",
-            "\t\taws ec2 authorize-security-group-$2 --group-id \"$1\" \\",
-            "\t\t\t--ip-permissions \"[$(paste -s -d , \"$tmp/add-$1-$3\")]\" >/dev/null",
-            "\t\tlog \"authorized $(wc -l <\"$tmp/add-$1-$3\" | tr -d ' ') $2 rules of $4\"",
-            "\tfi",
             "\textra=$(awk -v g=\"$1\" -v e=\"$3\" 'NR == FNR { want[$0] = 1; next }",
             "\t\t$1 == g && $2 == e { key = $1; for (i = 2; i <= 9; i++) key = key \" \" $i; if (!(key in want)) print $10 }' \\",
             "\t\t\"$tmp/desired\" \"$tmp/current\")",
@@ -107,6 +106,11 @@ enum ApplyScript {
             "\t\t# shellcheck disable=SC2086 # one argument per rule id",
             "\t\taws ec2 revoke-security-group-$2 --group-id \"$1\" --security-group-rule-ids $extra >/dev/null",
             "\t\tlog \"revoked $(echo $extra | wc -w | tr -d ' ') $2 rules of $4\"",
+            "\tfi",
+            "\tif [ -s \"$tmp/add-$1-$3\" ]; then",
+            "\t\taws ec2 authorize-security-group-$2 --group-id \"$1\" \\",
+            "\t\t\t--ip-permissions \"[$(paste -s -d , \"$tmp/add-$1-$3\")]\" >/dev/null",
+            "\t\tlog \"authorized $(wc -l <\"$tmp/add-$1-$3\" | tr -d ' ') $2 rules of $4\"",
             "\tfi",
             "}",
             "",

@@ -4,12 +4,15 @@ import Testing
 
 /// Every iptables and nftables golden, proven on a real kernel by
 /// `Tests/Checkers/netns_oracle.py`: in throwaway network namespaces, one per host role and per
-/// node address on one bridge, each ruleset is loaded for real (after `check`), applied twice
-/// (idempotence: the same ruleset, one jump per hooked chain), beside Docker- and kube-proxy-like
-/// chains that must survive (coexistence), probed with real TCP and UDP connections from every
-/// host to every address on every port the flows mention and more (allowed and denied alike, and
-/// a container behind the worker), and removed (the ruleset is then as before). The expected
-/// matrix is derived in the oracle from the example's arguments, independently of topogen.
+/// node address on one bridge, with Docker-like containers behind the worker, each ruleset is
+/// checked (`check` changes nothing), loaded for real, applied twice (idempotence: the same
+/// ruleset, one jump at the top of each hooked chain, back on top after something was inserted
+/// above it), beside Docker- and kube-proxy-like chains that must survive (coexistence), and
+/// probed with real packets: TCP, UDP, ICMP and ICMPv6 echo, raw SCTP, every ICMP type, loopback,
+/// replies and related ICMP errors, from every host to every address on every port the flows
+/// mention and more, into and between containers. Allowed and denied both must match the matrix
+/// the oracle derives from the example's arguments, independently of topogen. Finally `remove`
+/// must leave the ruleset as it was before.
 ///
 /// Needs root (CI runs as root) and the Debian packages `Scripts/bootstrap.sh` installs; without
 /// them these tests fail. Runs one example at a time: the probes' deny timeout is short.

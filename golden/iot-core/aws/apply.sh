@@ -7,9 +7,10 @@
 # The AWS CLI's own settings apply: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...
 #
 # Every run converges the groups to exactly security-groups.json: it creates the groups
-# that are missing, authorizes the rules that are missing, then revokes the rules the
-# model does not have, such as the allow-all egress every new group starts with. A
-# second run changes nothing.
+# that are missing, revokes the rules the model does not have (such as the allow-all
+# egress every new group starts with), then authorizes the rules that are missing. A
+# second run changes nothing. Rules are matched by protocol, ports and peer, so a
+# description that changed is not rewritten.
 # Groups: spacelift-server, spacelift-drain, spacelift-scheduler, spacelift-worker, spacelift-lb, spacelift-postgres
 
 set -eu
@@ -61,14 +62,11 @@ want() {
 	fi
 }
 
-# Authorizes the queued rules of a group and direction, then revokes its rules that the
-# model does not have.
+# Revokes the rules of a group and direction that the model does not have, then
+# authorizes the queued ones: revoking first keeps the group within its quota (the
+# allow-all egress of a new group takes a rule), and a rule being replaced is briefly
+# absent, never briefly open.
 converge() {
-	if [ -s "$tmp/add-$1-$3" ]; then
-		aws ec2 authorize-security-group-$2 --group-id "$1" \
-			--ip-permissions "[$(paste -s -d , "$tmp/add-$1-$3")]" >/dev/null
-		log "authorized $(wc -l <"$tmp/add-$1-$3" | tr -d ' ') $2 rules of $4"
-	fi
 	extra=$(awk -v g="$1" -v e="$3" 'NR == FNR { want[$0] = 1; next }
 		$1 == g && $2 == e { key = $1; for (i = 2; i <= 9; i++) key = key " " $i; if (!(key in want)) print $10 }' \
 		"$tmp/desired" "$tmp/current")
@@ -76,6 +74,11 @@ converge() {
 		# shellcheck disable=SC2086 # one argument per rule id
 		aws ec2 revoke-security-group-$2 --group-id "$1" --security-group-rule-ids $extra >/dev/null
 		log "revoked $(echo $extra | wc -w | tr -d ' ') $2 rules of $4"
+	fi
+	if [ -s "$tmp/add-$1-$3" ]; then
+		aws ec2 authorize-security-group-$2 --group-id "$1" \
+			--ip-permissions "[$(paste -s -d , "$tmp/add-$1-$3")]" >/dev/null
+		log "authorized $(wc -l <"$tmp/add-$1-$3" | tr -d ' ') $2 rules of $4"
 	fi
 }
 
