@@ -60,9 +60,12 @@ public struct SecurityGroupEmitter: Emitter {
     /// The groups, and the nodes whose addresses or prefix lists their rules use.
     private func build(_ topology: Topology) -> (groups: [SecurityGroup], addressed: Set<Node>) {
         var addressed: Set<Node> = []
-        func peers(of node: Node) -> [SecurityGroupRule.Peer] {
+        func addressPeers(of node: Node) -> [SecurityGroupRule.Peer] {
             addressed.insert(node)
-            return self.peers(of: node, in: topology)
+            if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
+                return lists.map { .prefixList($0) }
+            }
+            return topology.addresses(of: node).map { .cidr($0) }
         }
         var ingress: [Node: [SecurityGroupRule]] = [:]
         var egress: [Node: [SecurityGroupRule]] = [:]
@@ -80,30 +83,17 @@ public struct SecurityGroupEmitter: Emitter {
             }
             if isEgress { egress[node] = rules } else { ingress[node] = rules }
         }
-        for flow in flows(for: topology) {
-            let sourceGrouped = Self.groupedNodes.contains(flow.source)
-            let destinationGrouped = Self.groupedNodes.contains(flow.destination)
-            let external = topology.workers == .external
-            // Workers outside the VPC cannot be referenced by group, nor reference the lb's.
-            let referenceable =
-                !(external && (flow.source == .worker || flow.destination == .worker))
-            for port in flow.ports {
-                func rule(_ peer: SecurityGroupRule.Peer) -> SecurityGroupRule {
-                    SecurityGroupRule(
-                        transport: port.transport, ports: port.range, peer: peer, flows: [flow.id],
-                        reasons: [flow.description])
-                }
-                if sourceGrouped {
-                    let peers =
-                        destinationGrouped && referenceable
-                        ? [.group(flow.destination)] : peers(of: flow.destination)
-                    for peer in peers { add(rule(peer), to: flow.source, egress: true) }
-                }
-                if destinationGrouped && (!sourceGrouped || referenceable) {
-                    let peers =
-                        sourceGrouped ? [.group(flow.source)] : peers(of: flow.source)
-                    for peer in peers { add(rule(peer), to: flow.destination, egress: false) }
-                }
+        for placement in placements(for: topology) {
+            let peers: [SecurityGroupRule.Peer]
+            switch placement.far {
+            case .group(let node): peers = [.group(node)]
+            case .addresses(let node): peers = addressPeers(of: node)
+            }
+            for peer in peers {
+                let rule = SecurityGroupRule(
+                    transport: placement.port.transport, ports: placement.port.range, peer: peer,
+                    flows: [placement.flow.id], reasons: [placement.flow.description])
+                add(rule, to: placement.group, egress: placement.isEgress)
             }
         }
         let groups = Self.groupedNodes.map { node in
@@ -115,12 +105,57 @@ public struct SecurityGroupEmitter: Emitter {
         return (groups, addressed)
     }
 
-    /// The addresses of an external node: its prefix lists when given, else its CIDRs.
-    private func peers(of node: Node, in topology: Topology) -> [SecurityGroupRule.Peer] {
-        if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
-            return lists.map { .prefixList($0) }
+    /// Where one port of one flow becomes a rule: on which group, in which direction, and
+    /// what stands for the far end.
+    struct Placement: Hashable, Sendable {
+        /// What stands for the far end of a rule.
+        enum FarEnd: Hashable, Sendable {
+            /// Another group of the installation.
+            case group(Node)
+            /// The addresses (CIDRs or prefix lists) of a node.
+            case addresses(Node)
         }
-        return topology.addresses(of: node).map { .cidr($0) }
+
+        var group: Node
+        var isEgress: Bool
+        var flow: Flow
+        var port: Port
+        var far: FarEnd
+    }
+
+    /// Every rule the flows make, before peers are expanded: a flow between two groups is an
+    /// egress rule on the source's group and an ingress rule on the destination's, each
+    /// referencing the other; a flow with an external node is one rule on the grouped end. The
+    /// AWS and Terraform targets both build on this, so they cannot disagree.
+    func placements(for topology: Topology) -> [Placement] {
+        var placements: [Placement] = []
+        for flow in flows(for: topology) {
+            let sourceGrouped = Self.groupedNodes.contains(flow.source)
+            let destinationGrouped = Self.groupedNodes.contains(flow.destination)
+            // Workers outside the VPC cannot be referenced by group, nor reference the lb's.
+            let referenceable =
+                !(topology.workers == .external
+                && (flow.source == .worker || flow.destination == .worker))
+            for port in flow.ports {
+                if sourceGrouped {
+                    let far: Placement.FarEnd =
+                        destinationGrouped && referenceable
+                        ? .group(flow.destination) : .addresses(flow.destination)
+                    placements.append(
+                        Placement(
+                            group: flow.source, isEgress: true, flow: flow, port: port, far: far))
+                }
+                if destinationGrouped && (!sourceGrouped || referenceable) {
+                    let far: Placement.FarEnd =
+                        sourceGrouped ? .group(flow.source) : .addresses(flow.source)
+                    placements.append(
+                        Placement(
+                            group: flow.destination, isEgress: false, flow: flow, port: port,
+                            far: far))
+                }
+            }
+        }
+        return placements
     }
 
     static let groupDescriptions: [Node: String] = [
