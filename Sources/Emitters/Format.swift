@@ -14,6 +14,8 @@ public enum Format: String, CaseIterable, Sendable {
     case nftables
     /// AWS security groups as `describe-security-groups` JSON, and a script that applies them.
     case aws
+    /// The same security groups as a Terraform module.
+    case terraform
 
     /// The emitter that renders this format.
     public var emitter: any Emitter {
@@ -22,6 +24,7 @@ public enum Format: String, CaseIterable, Sendable {
         case .iptables: IptablesEmitter()
         case .nftables: NftablesEmitter()
         case .aws: SecurityGroupEmitter()
+        case .terraform: TerraformEmitter()
         }
     }
 
@@ -32,6 +35,16 @@ public enum Format: String, CaseIterable, Sendable {
         case .iptables: "A POSIX sh script per host that applies iptables and ip6tables rules"
         case .nftables: "An nftables ruleset per host (table inet topogen)"
         case .aws: "AWS security groups as describe-security-groups JSON, with apply.sh"
+        case .terraform: "A Terraform module of the same security groups (needs -o)"
+        }
+    }
+
+    /// Whether the format's files only make sense together in a directory (a Terraform module),
+    /// so that it cannot be printed.
+    public var needsDirectory: Bool {
+        switch self {
+        case .terraform: true
+        case .kubernetes, .iptables, .nftables, .aws: false
         }
     }
 
@@ -39,7 +52,7 @@ public enum Format: String, CaseIterable, Sendable {
     /// `--role`.
     public var hasRoles: Bool {
         switch self {
-        case .kubernetes, .aws: false
+        case .kubernetes, .aws, .terraform: false
         case .iptables, .nftables: true
         }
     }

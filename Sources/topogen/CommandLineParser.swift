@@ -64,6 +64,12 @@ struct CommandLineParser: Sendable {
                     "invalid value '' for '\(OptionSpec.output.usage)'",
                     hint: "name a directory, or '-' for stdout", subcommand: .generate)
             }
+            if target.needsDirectory && outputDirectory == nil {
+                throw UsageError(
+                    "'--target \(target.rawValue)' writes a module, which is a directory of files",
+                    hint: "give the module's directory with '-o <directory>'", subcommand: .generate
+                )
+            }
             if target.hasRoles && role == nil && (outputDirectory == nil) {
                 throw UsageError(
                     "'--target \(target.rawValue)' writes one file per host; choose one with '--role <role>' or write them all with '-o <directory>'",

@@ -40,18 +40,27 @@ public struct SecurityGroupEmitter: Emitter {
     ///
     /// - Throws: ``RenderError`` when a group would pass the rule quota.
     public func render(_ topology: Topology) throws(RenderError) -> Rendering {
-        let (groups, addressed) = build(topology)
-        try checkQuota(groups, topology: topology)
+        let (groups, diagnostics) = try checkedGroups(topology, target: "aws")
         return Rendering(
             files: [
                 RenderedFile(
                     name: Self.fileName,
                     contents: SecurityGroupJSON.render(groups, topology: topology)),
                 RenderedFile(
-                    name: Self.scriptName, contents: ApplyScript.render(groups, topology: topology),
-                    isExecutable: true),
+                    name: Self.scriptName,
+                    contents: ApplyScript.render(groups, topology: topology), isExecutable: true),
             ],
-            diagnostics: diagnostics(for: topology, addressed: addressed))
+            diagnostics: diagnostics)
+    }
+
+    /// The groups, checked against the quota, and the warnings about the topology as a target
+    /// of security groups named `target` sees it.
+    func checkedGroups(_ topology: Topology, target: String) throws(RenderError)
+        -> (groups: [SecurityGroup], diagnostics: [Diagnostic])
+    {
+        let (groups, addressed) = build(topology)
+        try checkQuota(groups, topology: topology)
+        return (groups, diagnostics(for: topology, addressed: addressed, target: target))
     }
 
     /// The groups, in the order server, drain, scheduler, worker, lb, postgres.
@@ -202,17 +211,19 @@ public struct SecurityGroupEmitter: Emitter {
         }
     }
 
-    private func diagnostics(for topology: Topology, addressed: Set<Node>) -> [Diagnostic] {
+    private func diagnostics(for topology: Topology, addressed: Set<Node>, target: String)
+        -> [Diagnostic]
+    {
         var diagnostics = unusedAddressWarnings(
             topology, addressed: addressed.subtracting(topology.aws.prefixLists.keys),
-            target: "aws", componentHint: "flows between groups reference the groups, not addresses"
-        )
+            target: target,
+            componentHint: "flows between groups reference the groups, not addresses")
         for node in Node.allCases
         where topology.hasAddresses(node) && topology.aws.prefixLists[node] != nil {
             diagnostics.append(
                 Diagnostic(
                     .warning,
-                    "addresses of '\(node)' have no effect on the aws target: its prefix list stands for it"
+                    "addresses of '\(node)' have no effect on the \(target) target: its prefix list stands for it"
                 ))
         }
         for (node, _) in topology.aws.prefixLists.sorted(by: { $0.key < $1.key })
@@ -220,7 +231,7 @@ public struct SecurityGroupEmitter: Emitter {
             diagnostics.append(
                 Diagnostic(
                     .warning,
-                    "'--prefix-list \(node)=...' has no effect on the aws target with these options",
+                    "'--prefix-list \(node)=...' has no effect on the \(target) target with these options",
                     hint: "no rule of this target reaches '\(node)'"))
         }
         return diagnostics
