@@ -27,6 +27,14 @@ missing_debian() {
     done
 }
 
+# Terraform and its AWS provider are not Debian or PyPI packages: machines of this kind come with
+# them (the provider in a filesystem mirror under /opt/tf-plugins). They can only be checked.
+missing_terraform() {
+    command -v terraform >/dev/null 2>&1 || echo "terraform (comes with this kind of machine)"
+    ls -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws/*/ >/dev/null 2>&1 \
+        || echo "the AWS provider in /opt/tf-plugins (comes with this kind of machine)"
+}
+
 missing_python() {
     local tool
     for tool in "${python_tools[@]}"; do
@@ -36,7 +44,7 @@ missing_python() {
 }
 
 if [ "${1:-}" = "--check" ]; then
-    missing=$( { missing_debian; missing_python; } | sort -u)
+    missing=$( { missing_debian; missing_python; missing_terraform; } | sort -u)
     if [ -n "$missing" ]; then
         while IFS= read -r item; do echo "error: missing checker: $item" >&2; done <<<"$missing"
         echo "hint: run Scripts/bootstrap.sh" >&2
@@ -64,8 +72,8 @@ if [ -n "$(missing_python)" ]; then
     cp "$requirements" "$stamp"
 fi
 
-missing=$( { missing_debian; missing_python; } | sort -u)
+missing=$( { missing_debian; missing_python; missing_terraform; } | sort -u)
 if [ -n "$missing" ]; then
-    while IFS= read -r item; do echo "error: did not install: $item" >&2; done <<<"$missing"
+    while IFS= read -r item; do echo "error: missing: $item" >&2; done <<<"$missing"
     exit 1
 fi
