@@ -78,8 +78,9 @@ extension Emitter {
 }
 
 extension Emitter {
-    /// Warnings for addresses the user gave that this target does not use: those of components,
-    /// which the target selects otherwise, and those of nodes no flow of the target reaches.
+    /// Warnings for what the user gave that this target does not use: the addresses of
+    /// components, which the target selects otherwise, and of nodes no flow of the target
+    /// reaches; Kubernetes namespaces on other targets.
     ///
     /// - Parameters:
     ///   - topology: The topology the target renders.
@@ -98,6 +99,11 @@ extension Emitter {
                 Diagnostic(
                     .warning, "addresses of \(names) have no effect on the \(target) target",
                     hint: componentHint))
+        }
+        if target != "k8s" && topology.kubernetes != KubernetesPlacement() {
+            diagnostics.append(
+                Diagnostic(.warning, "Kubernetes namespaces have no effect on the \(target) target")
+            )
         }
         for node in Node.allCases
         where node.kind != .component && topology.hasAddresses(node) && !addressed.contains(node) {

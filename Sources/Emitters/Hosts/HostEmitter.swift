@@ -31,10 +31,6 @@ extension HostEmitter {
         var diagnostics = unusedAddressWarnings(
             topology, addressed: addressed, target: targetName,
             componentHint: "each host's rules apply to the host itself, whatever its address")
-        if topology.kubernetes != KubernetesPlacement() {
-            diagnostics.append(
-                Diagnostic(.warning, "Kubernetes namespaces have no effect on host firewalls"))
-        }
         return Rendering(files: files, diagnostics: diagnostics)
     }
 
