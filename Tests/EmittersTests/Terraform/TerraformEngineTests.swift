@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Every Terraform golden, proven with the real `terraform` and AWS provider by
+/// `Tests/Checkers/terraform_oracle.py`: `terraform fmt -check`, `init` from the machine's
+/// provider mirror and `validate`; an offline `plan` (in an empty network namespace) whose
+/// planned rules are exactly the groups `flows.md` implies and exactly the AWS target's
+/// `security-groups.json`, which the AWS engine tests prove `apply.sh` creates. For the examples
+/// that cover every kind of peer, the oracle also applies the module to a moto server on
+/// loopback, re-plans (no drift), and compares the groups read back with those the AWS target's
+/// `apply.sh` creates for the same example in the same moto: the two AWS targets are
+/// equivalent. The moto round trip costs about a minute an example, so it runs on three examples
+/// (prefix lists and both families; external workers; every optional service with custom
+/// ports) and, with the removal of a flow, on `with-kms` and `default`.
+///
+/// Needs terraform and its AWS provider, which machines of this kind come with
+/// (`Scripts/bootstrap.sh --check` fails without them), and the Python checkers.
+@Suite struct TerraformEngineTests {
+    /// The examples applied to moto: between them every kind of peer and option.
+    static let appliedToMoto: Set<String> = ["aws", "external-workers", "hosts-all-services"]
+
+    @Test(arguments: Example.all)
+    func moduleValidatesPlansAndAppliesLikeApplySh(example: Example) throws {
+        let result = try oracle(
+            example: example, then: Self.appliedToMoto.contains(example.name) ? [] : ["--no-moto"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
+    }
+
+    /// Dropping `--with-kms` from an applied module changes only the rules that carry the KMS
+    /// flows.
+    @Test func removingAFlowChangesOnlyItsRules() throws {
+        let kms = try #require(Example.all.first { $0.name == "with-kms" })
+        let plain = try #require(Example.all.first { $0.name == "default" })
+        let result = try oracle(
+            example: kms,
+            then: [
+                "--then-dir", plain.goldenFolder("terraform").path, "--then-args-file",
+                plain.file.path,
+            ])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
+    }
+
+    private func oracle(example: Example, then: [String] = []) throws -> CommandResult {
+        try Command.run(
+            try Command.checker("python3"),
+            [
+                Repository.root.appendingPathComponent("Tests/Checkers/terraform_oracle.py").path,
+                "--dir", example.goldenFolder("terraform").path,
+                "--aws-dir", example.goldenFolder("aws").path,
+                "--args-file", example.file.path,
+            ] + then)
+    }
+}
