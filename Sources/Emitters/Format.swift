@@ -28,6 +28,17 @@ public enum Format: String, CaseIterable, Sendable {
         }
     }
 
+    /// The reader of the format's deployed rules, for `topogen diff`.
+    public var reader: any RuleReader {
+        switch self {
+        case .kubernetes: KubernetesReader()
+        case .iptables: IptablesReader()
+        case .nftables: NftablesReader()
+        case .aws: SecurityGroupReader()
+        case .terraform: TerraformReader()
+        }
+    }
+
     /// One sentence on what the format is, for help texts.
     public var summary: String {
         switch self {

@@ -40,7 +40,7 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.init(uncheckedAddress: address, prefixLength: prefixLength)
     }
 
-    private init(uncheckedAddress address: IPAddress, prefixLength: Int) {
+    init(uncheckedAddress address: IPAddress, prefixLength: Int) {
         self.address = address
         self.prefixLength = prefixLength
     }

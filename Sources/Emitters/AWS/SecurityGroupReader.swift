@@ -1,0 +1,14 @@
+public import TopologyModel
+
+/// Reads `aws ec2 describe-security-groups` output.
+struct SecurityGroupReader: RuleReader {
+    func expectedPermissions(for topology: Topology, options: ReadOptions) -> [Permission] {
+        []
+    }
+
+    func read(_ inputs: [InputText], topology: Topology, options: ReadOptions) throws(ReadError)
+        -> DeployedRules
+    {
+        throw ReadError(diagnostics: [Diagnostic(.error, "not implemented yet")])
+    }
+}

@@ -1,0 +1,269 @@
+/// What a reader made of deployed rules: the permissions they grant, the constructs it could
+/// not understand, and notes on what it compared.
+///
+/// For example: reading an `iptables-save` without its `ip6tables-save` gives the IPv4
+/// permissions, ``compared`` limited to IPv4 addresses and named endpoints, and a warning.
+public struct DeployedRules: Hashable, Sendable {
+    /// Every permission the rules grant, for every subject they hold rules of.
+    public var permissions: [Permission]
+    /// The peers the rules speak for: permissions the model requires outside of it are not
+    /// compared (for example IPv6, when only IPv4 rules were given).
+    public var compared: EndpointSet
+    /// Constructs the reader could not understand; each is reported instead of guessed at.
+    public var unreadable: [Unreadable]
+    /// Warnings about the input, for example a component with no rules of its own.
+    public var diagnostics: [Diagnostic]
+
+    /// Creates the result of a read.
+    public init(
+        permissions: [Permission] = [], compared: EndpointSet = .everything,
+        unreadable: [Unreadable] = [], diagnostics: [Diagnostic] = []
+    ) {
+        self.permissions = permissions
+        self.compared = compared
+        self.unreadable = unreadable
+        self.diagnostics = diagnostics
+    }
+}
+
+/// A construct a reader could not understand, with where it is and why.
+///
+/// For example: `rules.v4:14: '-m owner --uid-owner 0' is not understood by topogen diff`.
+public struct Unreadable: Hashable, Sendable {
+    /// Where the construct is.
+    public var location: SourceLocation
+    /// What it is and why topogen cannot read it, in the project's message style.
+    public var reason: String
+    /// The node whose rules hold it, when known.
+    public var subject: Subject?
+
+    /// Creates an unreadable construct.
+    public init(location: SourceLocation, reason: String, subject: Subject? = nil) {
+        self.location = location
+        self.reason = reason
+        self.subject = subject
+    }
+}
+
+/// One difference between deployed rules and the model.
+///
+/// For example: a missing finding for `server-postgres` reads
+/// `missing  server-postgres: tcp 5432 to postgres (10.0.0.0/16)`.
+public struct Finding: Hashable, Sendable {
+    /// The kinds of differences.
+    public enum Kind: String, Hashable, Sendable, CaseIterable, Comparable {
+        /// A connection the model requires that the rules do not allow.
+        case missing
+        /// A rule that allows connections the model does not require at all.
+        case extra
+        /// A rule that allows what a flow requires, and more: other ports, other protocols, or
+        /// wider addresses.
+        case broader
+        /// A rule topogen cannot read; the comparison holds for the rest.
+        case unreadable
+
+        /// The order reports list kinds in.
+        public static func < (lhs: Kind, rhs: Kind) -> Bool {
+            (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+        }
+    }
+
+    /// What kind of difference.
+    public var kind: Kind
+    /// Whose rules differ; `nil` for an unreadable construct outside any node's rules.
+    public var subject: Subject?
+    /// The flows concerned: the missing flow, or the flows a broader rule serves.
+    public var flows: [String]
+    /// The connections concerned: for a missing finding, what is not allowed; for extra and
+    /// broader, what the rule allows beyond the model.
+    public var permission: Permission?
+    /// How a broader rule is broader, for example `all ports` or
+    /// `0.0.0.0/0 where the model has 10.0.0.0/16`.
+    public var reasons: [String]
+    /// The rule responsible, for extra, broader and unreadable findings.
+    public var location: SourceLocation?
+    /// The finding in one line of words.
+    public var message: String
+
+    /// Creates a finding.
+    public init(
+        kind: Kind, subject: Subject?, flows: [String] = [], permission: Permission? = nil,
+        reasons: [String] = [], location: SourceLocation? = nil, message: String
+    ) {
+        self.kind = kind
+        self.subject = subject
+        self.flows = flows
+        self.permission = permission
+        self.reasons = reasons
+        self.location = location
+        self.message = message
+    }
+}
+
+/// The differences between deployed rules and what the model requires of them, found on
+/// permissions: containment of addresses, protocols and ports, whatever the format.
+///
+/// For example: comparing topogen's own rules with the same options gives no findings;
+/// a security group that allows all ports from `0.0.0.0/0` where the model needs `tcp 1983`
+/// from the load balancer gives one broader finding.
+public struct Drift: Hashable, Sendable {
+    /// The findings, by subject, then kind, then location.
+    public var findings: [Finding]
+    /// Warnings from reading the rules.
+    public var diagnostics: [Diagnostic]
+
+    /// Whether the deployed rules allow exactly what the model requires.
+    public var isInSync: Bool { findings.isEmpty }
+
+    /// Compares deployed rules with the permissions the model requires.
+    ///
+    /// - Parameters:
+    ///   - expected: What the model requires of the format, from its reader.
+    ///   - deployed: What the deployed rules allow.
+    public init(expected: [Permission], deployed: DeployedRules) {
+        diagnostics = deployed.diagnostics
+        var findings: [Finding] = []
+        let compared = deployed.compared
+        var required: [Subject: [Permission]] = [:]
+        for var permission in expected {
+            permission.peer = permission.peer.intersection(compared)
+            if !permission.isEmpty { required[permission.subject, default: []].append(permission) }
+        }
+        var granted: [Subject: [Permission]] = [:]
+        for var permission in deployed.permissions {
+            permission.peer = permission.peer.intersection(compared)
+            if !permission.isEmpty { granted[permission.subject, default: []].append(permission) }
+        }
+        for subject in Set(required.keys).union(granted.keys).sorted() {
+            let needs = required[subject] ?? []
+            let grants = granted[subject] ?? []
+            findings += Self.missing(needs, grants)
+            findings += Self.excess(grants, needs)
+        }
+        for construct in deployed.unreadable {
+            findings.append(
+                Finding(
+                    kind: .unreadable, subject: construct.subject, location: construct.location,
+                    message: construct.reason))
+        }
+        self.findings = findings.sorted(by: Self.order)
+    }
+
+    private static func order(_ lhs: Finding, _ rhs: Finding) -> Bool {
+        let left = (lhs.subject.map { [$0] } ?? [], lhs.kind, lhs.location, lhs.flows, lhs.message)
+        let right = (rhs.subject.map { [$0] } ?? [], rhs.kind, rhs.location, rhs.flows, rhs.message)
+        if left.0 != right.0 {
+            guard let a = left.0.first else { return false }
+            guard let b = right.0.first else { return true }
+            return a < b
+        }
+        if left.1 != right.1 { return left.1 < right.1 }
+        if left.2 != right.2 {
+            guard let a = left.2 else { return true }
+            guard let b = right.2 else { return false }
+            return a < b
+        }
+        if left.3 != right.3 { return left.3.lexicographicallyPrecedes(right.3) }
+        return left.4 < right.4
+    }
+
+    /// Required permissions no grant covers, in whole or in part.
+    private static func missing(_ needs: [Permission], _ grants: [Permission]) -> [Finding] {
+        var findings: [Finding] = []
+        for need in needs {
+            let uncovered = need.subtracting(grants)
+            guard !uncovered.isEmpty else { continue }
+            let partly = uncovered != [need]
+            for piece in merged(uncovered) {
+                let direction = need.subject.direction == .ingress ? "from" : "to"
+                let peer = piece.peerName.map { "\($0) (\(piece.peer))" } ?? "\(piece.peer)"
+                findings.append(
+                    Finding(
+                        kind: .missing, subject: need.subject, flows: need.flows, permission: piece,
+                        reasons: partly ? ["partly allowed"] : [],
+                        message:
+                            "\(need.flows.joined(separator: ", ")): \(piece.serviceDescription) \(direction) \(peer) is not allowed"
+                            + (partly ? " (the rest of the flow is)" : "")))
+            }
+        }
+        return findings
+    }
+
+    /// Grants that allow what no required permission does.
+    private static func excess(_ grants: [Permission], _ needs: [Permission]) -> [Finding] {
+        var findings: [Finding] = []
+        for grant in grants {
+            let beyond = grant.subtracting(needs)
+            guard !beyond.isEmpty else { continue }
+            let serving = needs.filter { $0.overlaps(grant) }
+            let direction = grant.subject.direction == .ingress ? "from" : "to"
+            let what = grant.excerpt.map { "'\($0)'" } ?? "a rule"
+            if serving.isEmpty {
+                findings.append(
+                    Finding(
+                        kind: .extra, subject: grant.subject, flows: grant.flows,
+                        permission: grant, location: grant.origin,
+                        message:
+                            "\(what) allows \(grant.serviceDescription) \(direction) \(grant.peer), which no flow requires"
+                    ))
+                continue
+            }
+            let flows = Array(Set(serving.flatMap(\.flows))).sorted()
+            var reasons: [String] = []
+            let protocols = serving.reduce(ProtocolSet.none) { $0.union($1.protocols) }
+            if !grant.protocols.isSubset(of: protocols) {
+                reasons.append(grant.protocols.isAll ? "all protocols" : "\(grant.protocols)")
+            }
+            let ports = serving.reduce(IntervalSet<UInt16>.empty) { $0.union($1.ports) }
+            if !grant.ports.isSubset(of: ports) {
+                var probe = grant
+                probe.protocols = grant.protocols.intersection(protocols)
+                reasons.append(
+                    grant.ports.isFull ? "all ports" : "ports \(probe.portList(grant.ports))")
+            }
+            let peers = serving.reduce(EndpointSet.nothing) { $0.union($1.peer) }
+            if !grant.peer.isSubset(of: peers) {
+                let names = Array(Set(serving.compactMap(\.peerName))).sorted()
+                reasons.append(
+                    "\(grant.peer) where the model has \(names.isEmpty ? "" : names.joined(separator: ", ") + " ")(\(peers))"
+                )
+            }
+            if reasons.isEmpty {
+                reasons = merged(beyond).map { "\($0.serviceDescription) \(direction) \($0.peer)" }
+            }
+            findings.append(
+                Finding(
+                    kind: .broader, subject: grant.subject, flows: flows,
+                    permission: merged(beyond).first, reasons: reasons, location: grant.origin,
+                    message:
+                        "\(what) allows \(grant.serviceDescription) \(direction) \(grant.peer) for \(flows.joined(separator: ", ")): broader by \(reasons.joined(separator: "; "))"
+                ))
+        }
+        return findings
+    }
+
+    /// Pieces with equal protocols and ports joined into one, peers united.
+    private static func merged(_ pieces: [Permission]) -> [Permission] {
+        var result: [Permission] = []
+        for piece in pieces {
+            if let index = result.firstIndex(where: {
+                $0.protocols == piece.protocols && $0.ports == piece.ports
+            }) {
+                result[index].peer = result[index].peer.union(piece.peer)
+            } else {
+                result.append(piece)
+            }
+        }
+        return result
+    }
+}
+
+extension Permission {
+    /// Ports as a list, `80,443,8000-8080`.
+    func portList(_ ports: IntervalSet<UInt16>) -> String {
+        ports.ranges.map {
+            $0.lowerBound == $0.upperBound
+                ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+        }.joined(separator: ",")
+    }
+}

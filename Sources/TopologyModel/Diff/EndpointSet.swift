@@ -1,0 +1,196 @@
+/// A set of network endpoints a rule names as its peer: IPv4 and IPv6 addresses, and named
+/// endpoints that have no address of their own in the rule (an AWS security group, a managed
+/// prefix list, a class of Kubernetes pods).
+///
+/// Named endpoints are compared by name only: a CIDR never contains a security group, and a
+/// set can hold "every named endpoint but these" (``everything`` holds every address and every
+/// name), so that `0.0.0.0/0` on AWS or `namespaceSelector: {}` on Kubernetes can be written.
+///
+/// For example: `EndpointSet(cidrs: [CIDR("10.0.0.0/8")])` prints as `10.0.0.0/8`, and
+/// `EndpointSet(names: ["sg-0123 (spacelift-lb)"])` as `sg-0123 (spacelift-lb)`.
+public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
+    /// The IPv4 addresses, as 32-bit values.
+    public var ipv4: IntervalSet<UInt32>
+    /// The IPv6 addresses, as 128-bit values.
+    public var ipv6: IntervalSet<UInt128>
+    /// The named endpoints the set holds or, when ``excludesNames`` is set, the ones it leaves
+    /// out.
+    public var names: Set<String>
+    /// Whether the set holds every named endpoint except ``names``.
+    public var excludesNames: Bool
+
+    /// Creates a set.
+    public init(
+        ipv4: IntervalSet<UInt32> = .empty, ipv6: IntervalSet<UInt128> = .empty,
+        names: Set<String> = [], excludesNames: Bool = false
+    ) {
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.names = names
+        self.excludesNames = excludesNames
+    }
+
+    /// The addresses of some networks.
+    public init(cidrs: some Sequence<CIDR>) {
+        self.init()
+        var v4: [ClosedRange<UInt32>] = []
+        var v6: [ClosedRange<UInt128>] = []
+        for cidr in cidrs {
+            switch cidr.family {
+            case .ipv4:
+                v4.append(
+                    UInt32(
+                        truncatingIfNeeded: cidr.address.low)...UInt32(
+                            truncatingIfNeeded: cidr.lastAddress.low))
+            case .ipv6:
+                v6.append(Self.value(cidr.address)...Self.value(cidr.lastAddress))
+            }
+        }
+        ipv4 = IntervalSet(v4)
+        ipv6 = IntervalSet(v6)
+    }
+
+    /// Named endpoints only.
+    public init(names: some Sequence<String>) {
+        self.init(names: Set(names))
+    }
+
+    /// Nothing.
+    public static let nothing = EndpointSet()
+    /// Every address of both families and every named endpoint: a rule without a peer.
+    public static let everything = EndpointSet(
+        ipv4: .full, ipv6: .full, names: [], excludesNames: true)
+    /// Every IPv4 address.
+    public static let anyIPv4 = EndpointSet(ipv4: .full)
+    /// Every IPv6 address.
+    public static let anyIPv6 = EndpointSet(ipv6: .full)
+    /// Every named endpoint, and no address.
+    public static let anyName = EndpointSet(names: [], excludesNames: true)
+
+    /// Whether the set holds nothing.
+    public var isEmpty: Bool { ipv4.isEmpty && ipv6.isEmpty && !excludesNames && names.isEmpty }
+
+    /// The endpoints in either set.
+    public func union(_ other: EndpointSet) -> EndpointSet {
+        let (names, excludes) =
+            switch (excludesNames, other.excludesNames) {
+            case (false, false): (self.names.union(other.names), false)
+            case (true, false): (self.names.subtracting(other.names), true)
+            case (false, true): (other.names.subtracting(self.names), true)
+            case (true, true): (self.names.intersection(other.names), true)
+            }
+        return EndpointSet(
+            ipv4: ipv4.union(other.ipv4), ipv6: ipv6.union(other.ipv6), names: names,
+            excludesNames: excludes)
+    }
+
+    /// The endpoints in both sets.
+    public func intersection(_ other: EndpointSet) -> EndpointSet {
+        let (names, excludes) =
+            switch (excludesNames, other.excludesNames) {
+            case (false, false): (self.names.intersection(other.names), false)
+            case (true, false): (other.names.subtracting(self.names), false)
+            case (false, true): (self.names.subtracting(other.names), false)
+            case (true, true): (self.names.union(other.names), true)
+            }
+        return EndpointSet(
+            ipv4: ipv4.intersection(other.ipv4), ipv6: ipv6.intersection(other.ipv6),
+            names: names, excludesNames: excludes)
+    }
+
+    /// The endpoints in this set and not in `other`.
+    public func subtracting(_ other: EndpointSet) -> EndpointSet {
+        let complement = EndpointSet(
+            ipv4: IntervalSet.full.subtracting(other.ipv4),
+            ipv6: IntervalSet.full.subtracting(other.ipv6), names: other.names,
+            excludesNames: !other.excludesNames)
+        return intersection(complement)
+    }
+
+    /// Whether every endpoint of this set is in `other`.
+    public func isSubset(of other: EndpointSet) -> Bool { subtracting(other).isEmpty }
+
+    /// Whether the sets share an endpoint.
+    public func overlaps(_ other: EndpointSet) -> Bool { !intersection(other).isEmpty }
+
+    /// The addresses as the fewest CIDRs, IPv4 first.
+    public var cidrs: [CIDR] {
+        var result: [CIDR] = []
+        for range in ipv4.ranges {
+            result += Self.blocks(UInt128(range.lowerBound), UInt128(range.upperBound), bits: 32)
+                .map {
+                    CIDR(
+                        uncheckedAddress: IPAddress(ipv4: UInt32($0.start)), prefixLength: $0.prefix
+                    )
+                }
+        }
+        for range in ipv6.ranges {
+            result += Self.blocks(range.lowerBound, range.upperBound, bits: 128).map {
+                CIDR(
+                    uncheckedAddress: IPAddress(
+                        ipv6High: UInt64(truncatingIfNeeded: $0.start >> 64),
+                        low: UInt64(truncatingIfNeeded: $0.start)), prefixLength: $0.prefix)
+            }
+        }
+        return result
+    }
+
+    /// The set in words: `any address`, CIDRs, names; `every other <name>` for the names a
+    /// complement leaves out.
+    public var description: String {
+        var parts: [String] = []
+        if ipv4.isFull && ipv6.isFull {
+            parts.append("any address")
+        } else if ipv4.isFull {
+            parts.append("0.0.0.0/0")
+            parts += EndpointSet(ipv6: ipv6).cidrs.map(\.description)
+        } else if ipv6.isFull {
+            parts += EndpointSet(ipv4: ipv4).cidrs.map(\.description)
+            parts.append("::/0")
+        } else {
+            let cidrs = self.cidrs
+            if cidrs.count > 6 {
+                parts += cidrs.prefix(5).map(\.description)
+                parts.append("and \(cidrs.count - 5) more networks")
+            } else {
+                parts += cidrs.map(\.description)
+            }
+        }
+        if excludesNames {
+            parts.append(
+                names.isEmpty
+                    ? "any named endpoint"
+                    : "any named endpoint but \(names.sorted().joined(separator: ", "))")
+        } else {
+            parts += names.sorted()
+        }
+        return parts.isEmpty ? "nothing" : parts.joined(separator: ", ")
+    }
+
+    private static func value(_ address: IPAddress) -> UInt128 {
+        UInt128(address.high) << 64 | UInt128(address.low)
+    }
+
+    /// The CIDR blocks that exactly cover `lower...upper` in an address space of `bits` bits.
+    private static func blocks(_ lower: UInt128, _ upper: UInt128, bits: Int) -> [(
+        start: UInt128, prefix: Int
+    )] {
+        var result: [(start: UInt128, prefix: Int)] = []
+        var start = lower
+        while true {
+            // The largest block that starts at `start` and ends within `upper`.
+            var size = start == 0 ? bits : start.trailingZeroBitCount
+            size = min(size, bits)
+            while size > 0 {
+                let last = start &+ ((size >= 128 ? UInt128.max : (UInt128(1) << size) - 1))
+                if last >= start && last <= upper { break }
+                size -= 1
+            }
+            result.append((start, bits - size))
+            let last = start &+ (size >= 128 ? UInt128.max : (UInt128(1) << size) - 1)
+            if last >= upper { break }
+            start = last + 1
+        }
+        return result
+    }
+}

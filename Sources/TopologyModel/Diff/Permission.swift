@@ -1,0 +1,188 @@
+/// Whose rules a permission is part of, and which way its connections go: a component's
+/// ingress or egress, or the egress of the containers a host runs.
+///
+/// For example: `Subject(.server, .ingress)` prints as `server ingress`.
+public struct Subject: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// Which way the connections a rule allows go, seen from the subject.
+    public enum Direction: String, Hashable, Sendable, CaseIterable {
+        /// Connections the subject accepts: the peer is their source.
+        case ingress
+        /// Connections the subject opens: the peer is their destination.
+        case egress
+        /// Connections the containers on the subject's host open, forwarded by the host (the
+        /// worker's runs): the peer is their destination.
+        case containerEgress = "container-egress"
+    }
+
+    /// The node whose rules these are.
+    public var node: Node
+    /// Which way the connections go.
+    public var direction: Direction
+
+    /// Creates a subject.
+    public init(_ node: Node, _ direction: Direction) {
+        self.node = node
+        self.direction = direction
+    }
+
+    /// `server ingress`, `worker container-egress`.
+    public var description: String { "\(node) \(direction.rawValue)" }
+
+    /// The order reports list subjects in: by node, then direction.
+    public static func < (lhs: Subject, rhs: Subject) -> Bool {
+        guard lhs.node == rhs.node else { return lhs.node < rhs.node }
+        let order = Direction.allCases
+        return (order.firstIndex(of: lhs.direction) ?? 0)
+            < (order.firstIndex(of: rhs.direction) ?? 0)
+    }
+}
+
+/// Where a rule was written: a file, and a line or a path inside a structured document.
+///
+/// For example: `SourceLocation(file: "main.tf", line: 12)` prints as `main.tf:12`, and
+/// `SourceLocation(file: "groups.json", path: "SecurityGroups[1].IpPermissions[0]")` as
+/// `groups.json: SecurityGroups[1].IpPermissions[0]`.
+public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The file, as the user named it.
+    public var file: String
+    /// The 1-based line, when known.
+    public var line: Int?
+    /// Where in a structured document (JSON), when there is no line.
+    public var path: String?
+
+    /// Creates a location.
+    public init(file: String, line: Int? = nil, path: String? = nil) {
+        self.file = file
+        self.line = line
+        self.path = path
+    }
+
+    /// `file:line`, `file: path`, or the file alone.
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if let path { text += ": \(path)" }
+        return text
+    }
+
+    /// The order reports list locations in.
+    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+        (lhs.file, lhs.line ?? 0, lhs.path ?? "") < (rhs.file, rhs.line ?? 0, rhs.path ?? "")
+    }
+}
+
+/// What one rule allows, read back from a format, or what the model requires of one: a
+/// subject's connections to or from a set of peers, on some protocols and ports. Readers turn
+/// every format into permissions, so that one comparison (``Drift``) serves them all.
+///
+/// The ports are destination ports for TCP, UDP and SCTP, and the ICMP types for ICMP; a rule
+/// that names none holds ``IntervalSet/full``.
+///
+/// For example: the server's security group rule "TCP 1983 from sg-0123" reads as
+/// `Permission(subject: server ingress, peer: sg-0123, protocols: tcp, ports: 1983)`.
+public struct Permission: Hashable, Sendable {
+    /// Whose rule it is, and which way.
+    public var subject: Subject
+    /// The far end of the connections.
+    public var peer: EndpointSet
+    /// The IP protocols.
+    public var protocols: ProtocolSet
+    /// The destination ports, or ICMP types.
+    public var ports: IntervalSet<UInt16>
+    /// The flows the permission implements: in a model's permissions, the flows it comes
+    /// from; in read ones, the flow ids a rule's comment or description names, if any.
+    public var flows: [String]
+    /// The far end in words, for model permissions: the node, for example `postgres`.
+    public var peerName: String?
+    /// Where the rule was written, for read permissions.
+    public var origin: SourceLocation?
+    /// The rule itself in a few words, for read permissions, for example
+    /// `-A INPUT -p tcp -j ACCEPT`.
+    public var excerpt: String?
+
+    /// Creates a permission.
+    public init(
+        subject: Subject, peer: EndpointSet, protocols: ProtocolSet,
+        ports: IntervalSet<UInt16> = .full, flows: [String] = [], peerName: String? = nil,
+        origin: SourceLocation? = nil, excerpt: String? = nil
+    ) {
+        self.subject = subject
+        self.peer = peer
+        self.protocols = protocols
+        self.ports = ports
+        self.flows = flows
+        self.peerName = peerName
+        self.origin = origin
+        self.excerpt = excerpt
+    }
+
+    /// The permission of a flow's port, seen from `subject`.
+    public init(
+        _ flow: Flow, port: Port, subject: Subject, peer: EndpointSet, peerName: String? = nil
+    ) {
+        self.init(
+            subject: subject, peer: peer, protocols: ProtocolSet(port.transport),
+            ports: IntervalSet([port.range.lower...port.range.upper]), flows: [flow.id],
+            peerName: peerName
+                ?? (subject.direction == .ingress ? flow.source : flow.destination)
+                .description)
+    }
+
+    /// Whether the permission allows nothing.
+    public var isEmpty: Bool { peer.isEmpty || protocols.isEmpty || ports.isEmpty }
+
+    /// Whether some connection is allowed by both.
+    public func overlaps(_ other: Permission) -> Bool {
+        protocols.intersection(other.protocols).isEmpty == false
+            && ports.overlaps(other.ports) && peer.overlaps(other.peer)
+    }
+
+    /// What this permission allows and `other` does not, as disjoint pieces.
+    public func subtracting(_ other: Permission) -> [Permission] {
+        guard overlaps(other) else { return [self] }
+        var pieces: [Permission] = []
+        var outside = self
+        outside.peer = peer.subtracting(other.peer)
+        pieces.append(outside)
+        var otherProtocols = self
+        otherProtocols.peer = peer.intersection(other.peer)
+        otherProtocols.protocols = protocols.subtracting(other.protocols)
+        pieces.append(otherProtocols)
+        var otherPorts = self
+        otherPorts.peer = otherProtocols.peer
+        otherPorts.protocols = protocols.intersection(other.protocols)
+        otherPorts.ports = ports.subtracting(other.ports)
+        pieces.append(otherPorts)
+        return pieces.filter { !$0.isEmpty }
+    }
+
+    /// What this permission allows and none of `others` does, as disjoint pieces.
+    public func subtracting(_ others: some Sequence<Permission>) -> [Permission] {
+        var remaining = [self]
+        for other in others where other.overlaps(self) {
+            remaining = remaining.flatMap { $0.subtracting(other) }
+            if remaining.isEmpty { break }
+        }
+        return remaining
+    }
+
+    /// The protocols and ports in words: `tcp 443`, `udp 53`, `tcp all ports`,
+    /// `all protocols`, `icmp types 0-255`.
+    public var serviceDescription: String {
+        if protocols.isAll { return "all protocols" }
+        let numbers = protocols.numbers.ranges.flatMap { $0.map { $0 } }
+        let portless = numbers.allSatisfy { !ProtocolSet.hasPorts($0) && $0 != 1 && $0 != 58 }
+        if portless || ports.isFull
+            || (numbers.allSatisfy { $0 == 1 || $0 == 58 } && ports.ranges == [0...65535])
+        {
+            let scope = numbers.contains(where: ProtocolSet.hasPorts) ? " all ports" : ""
+            return "\(protocols)\(scope)"
+        }
+        let list = ports.ranges.map {
+            $0.lowerBound == $0.upperBound
+                ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+        }.joined(separator: ",")
+        let icmp = numbers.allSatisfy { $0 == 1 || $0 == 58 }
+        return "\(protocols) \(icmp ? "type" : "")\(icmp ? " " : "")\(list)"
+    }
+}
