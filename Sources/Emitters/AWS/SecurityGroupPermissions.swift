@@ -236,7 +236,11 @@ struct GroupDirectory: Hashable, Sendable {
             if let id = group.id { byID[id, default: []].append(index) }
             if let name = group.name { byName[name, default: []].append(index) }
         }
-        for node in SecurityGroupEmitter.groupedNodes {
+        // Nodes given by `--group` first, so that the option wins over another node's name.
+        let order =
+            SecurityGroupEmitter.groupedNodes.filter { options.groups[$0] != nil }
+            + SecurityGroupEmitter.groupedNodes.filter { options.groups[$0] == nil }
+        for node in order {
             let candidates: [Int]
             if let wanted = options.groups[node] {
                 candidates = (byID[wanted] ?? byName[wanted] ?? []).filter { !taken.contains($0) }
@@ -415,8 +419,12 @@ enum SecurityGroupPermissions {
                 excerpt: rule.excerpt ?? excerpt(of: rule, directory: directory)))
     }
 
-    /// The rule in a few words: `spacelift-server egress tcp 443 to 0.0.0.0/0`.
-    static func excerpt(of rule: GroupRule, directory: GroupDirectory) -> String {
+    /// The rule in a few words: `spacelift-server egress tcp 443 to 0.0.0.0/0`, the group
+    /// named `groupLabel` when given (the deployed group's own name), else as the directory
+    /// names it.
+    static func excerpt(of rule: GroupRule, groupLabel: String? = nil, directory: GroupDirectory)
+        -> String
+    {
         let service: String
         switch rule.ipProtocol.lowercased() {
         case "-1", "all": service = "all traffic"
@@ -439,7 +447,7 @@ enum SecurityGroupPermissions {
         }
         let way = rule.direction == .ingress ? "from" : "to"
         return
-            "\(directory.label(for: rule.group)) \(rule.direction.rawValue) \(service) \(way) \(peer)"
+            "\(groupLabel ?? directory.label(for: rule.group)) \(rule.direction.rawValue) \(service) \(way) \(peer)"
     }
 
     /// The endpoints of a rule's peer.
