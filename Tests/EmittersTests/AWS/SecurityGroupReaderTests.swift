@@ -510,6 +510,26 @@ import TopologyModel
         #expect(SecurityGroupPermissions.flowIDs(in: nil) == [])
     }
 
+    /// moto's output, captured by `Tests/Checkers/aws_describe.py` (see the fixtures' README),
+    /// checked as `SecurityGroupDiffEngineTests` checks it live.
+    @Test func capturedMotoOutputReadsAsTheEngineTestSays() throws {
+        let folder = Repository.root.appendingPathComponent("Tests/Fixtures/diff/aws")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: folder.appendingPathComponent("moto-aws-ids.json")))
+                as? [String: Any])
+        let vpc = try #require(summary["vpc"] as? String)
+        let ids = try #require(summary["groups"] as? [String: String])
+        try SecurityGroupDescribedChecks.checkInSync(
+            try String(
+                contentsOf: folder.appendingPathComponent("moto-aws-applied.json"), encoding: .utf8),
+            vpc: vpc, ids: ids)
+        try SecurityGroupDescribedChecks.checkChanges(
+            try String(
+                contentsOf: folder.appendingPathComponent("moto-aws-changed.json"), encoding: .utf8),
+            vpc: vpc, ids: ids)
+    }
+
     // MARK: - Not security groups
 
     @Test func malformedJSONIsAnErrorWithTheLine() {
