@@ -553,12 +553,12 @@ import TopologyModel
         ("42", "live.json: the JSON is not an object with 'SecurityGroups'"),
         ("{\"SecurityGroups\": {}}", "live.json: SecurityGroups: 'SecurityGroups' is not a list"),
         (
-            "{\"SecurityGroups\": [{\"GroupName\": \"a\", \"IpPermissions\": [{\"FromPort\": 1}]}]}",
-            "live.json: SecurityGroups[0].IpPermissions[0]: 'SecurityGroups[0].IpPermissions[0]' has no 'IpProtocol'"
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"FromPort\": 1}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0]: 'IpPermissions[0]' has no 'IpProtocol'"
         ),
         (
-            "{\"SecurityGroups\": [{\"GroupName\": \"a\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"1\"}]}]}",
-            "live.json: SecurityGroups[0].IpPermissions[0].FromPort: 'SecurityGroups[0].IpPermissions[0].FromPort' is not an integer"
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"1\"}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0].FromPort: 'FromPort' is not an integer"
         ),
         (
             "{\"SecurityGroups\": [{\"Description\": \"a\"}]}",
