@@ -195,7 +195,11 @@ public struct Drift: Hashable, Sendable {
         for grant in grants {
             let beyond = grant.subtracting(needs)
             guard !beyond.isEmpty else { continue }
-            let serving = needs.filter { $0.overlaps(grant) }
+            let overlapping = needs.filter { $0.overlaps(grant) }
+            // The flows the rule is written for: those whose peers it names whole, when there
+            // are any; a rule to one group also overlaps every flow to any address.
+            let named = overlapping.filter { $0.peer.isSubset(of: grant.peer) }
+            let serving = named.isEmpty ? overlapping : named
             let direction = grant.subject.direction == .ingress ? "from" : "to"
             let what = grant.excerpt.map { "'\($0)'" } ?? "a rule"
             if serving.isEmpty {
@@ -231,12 +235,19 @@ public struct Drift: Hashable, Sendable {
             if reasons.isEmpty {
                 reasons = merged(beyond).map { "\($0.serviceDescription) \(direction) \($0.peer)" }
             }
+            var needed: [String] = []
+            for need in serving {
+                let text =
+                    "\(need.serviceDescription) \(direction) \(need.peerName ?? need.peer.description)"
+                if !needed.contains(text) { needed.append(text) }
+            }
+            let verb = flows.count == 1 ? "needs" : "need"
             findings.append(
                 Finding(
                     kind: .broader, subject: grant.subject, flows: flows,
                     permission: merged(beyond).first, reasons: reasons, location: grant.origin,
                     message:
-                        "\(what) allows \(grant.serviceDescription) \(direction) \(grant.peer) for \(flows.joined(separator: ", ")): broader by \(reasons.joined(separator: "; "))"
+                        "\(what) allows more than \(flows.joined(separator: ", ")) \(verb) (\(needed.joined(separator: "; "))): \(reasons.joined(separator: "; "))"
                 ))
         }
         return findings
