@@ -167,26 +167,36 @@ public struct Drift: Hashable, Sendable {
         return left.4 < right.4
     }
 
-    /// Required permissions no grant covers, in whole or in part.
+    /// Required permissions no grant covers, in whole or in part; the pieces of one flow,
+    /// service and peer node are one finding (IPv4 and IPv6 of one flow, for example).
     private static func missing(_ needs: [Permission], _ grants: [Permission]) -> [Finding] {
-        var findings: [Finding] = []
+        var pieces: [(piece: Permission, partly: Bool)] = []
         for need in needs {
             let uncovered = need.subtracting(grants)
             guard !uncovered.isEmpty else { continue }
             let partly = uncovered != [need]
             for piece in merged(uncovered) {
-                let direction = need.subject.direction == .ingress ? "from" : "to"
-                let peer = piece.peerName.map { "\($0) (\(piece.peer))" } ?? "\(piece.peer)"
-                findings.append(
-                    Finding(
-                        kind: .missing, subject: need.subject, flows: need.flows, permission: piece,
-                        reasons: partly ? ["partly allowed"] : [],
-                        message:
-                            "\(need.flows.joined(separator: ", ")): \(piece.serviceDescription) \(direction) \(peer) is not allowed"
-                            + (partly ? " (the rest of the flow is)" : "")))
+                if let index = pieces.firstIndex(where: {
+                    $0.piece.flows == piece.flows && $0.piece.peerName == piece.peerName
+                        && $0.piece.protocols == piece.protocols && $0.piece.ports == piece.ports
+                }) {
+                    pieces[index].piece.peer = pieces[index].piece.peer.union(piece.peer)
+                    pieces[index].partly = pieces[index].partly || partly
+                } else {
+                    pieces.append((piece, partly))
+                }
             }
         }
-        return findings
+        return pieces.map { piece, partly in
+            let direction = piece.subject.direction == .ingress ? "from" : "to"
+            let peer = piece.peerName.map { "\($0) (\(piece.peer))" } ?? "\(piece.peer)"
+            return Finding(
+                kind: .missing, subject: piece.subject, flows: piece.flows, permission: piece,
+                reasons: partly ? ["partly allowed"] : [],
+                message:
+                    "\(piece.flows.joined(separator: ", ")): \(piece.serviceDescription) \(direction) \(peer) is not allowed"
+                    + (partly ? " (the rest of the flow is)" : ""))
+        }
     }
 
     /// Grants that allow what no required permission does.

@@ -146,7 +146,7 @@ enum SecurityGroupDescribedChecks {
                         where: { $0["FromPort"] as? Int == 22 }, peers: "IpRanges")))
         #expect(
             extra.message
-                == "'spacelift-prod-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, any named endpoint, which no flow requires"
+                == "'spacelift-prod-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, which no flow requires"
         )
     }
 }

@@ -281,7 +281,7 @@ import TopologyModel
         #expect(finding.location == location("SecurityGroups[0].IpPermissions[2].IpRanges[0]"))
         #expect(
             finding.message
-                == "'spacelift-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, any named endpoint, which no flow requires"
+                == "'spacelift-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, which no flow requires"
         )
     }
 
