@@ -526,6 +526,17 @@ private typealias K = KubernetesReaderTesting
         )
     }
 
+    @Test func helmTemplateOutputReads() throws {
+        // `helm template` marks every document with its source and leaves empty documents
+        // where a template rendered nothing.
+        let text = try K.golden("default").replacingOccurrences(
+            of: "\n---\n", with: "\n---\n# Source: spacelift/templates/networkpolicies.yaml\n")
+        let helm = "---\n# Source: spacelift/templates/disabled.yaml\n---\n" + text + "---\n"
+        let drift = try K.drift(helm, .reference)
+        #expect(drift.isInSync, "\(K.describe(drift))")
+        #expect(drift.diagnostics.isEmpty)
+    }
+
     @Test func theLaterDefinitionOfAPolicyIsRead() throws {
         let text = try K.golden("default")
         let narrowed = text.replacingOccurrences(of: "port: 1983", with: "port: 1980")
