@@ -6,7 +6,12 @@ import Testing
 /// The YAML reader on real manifests: a corpus of NetworkPolicies as the Kubernetes
 /// documentation, Helm and `kubectl` write them (`Tests/Fixtures/yaml/valid`), malformed ones
 /// (`Tests/Fixtures/yaml/invalid`, each with its expected error on its first line), and every
-/// Kubernetes golden.
+/// Kubernetes golden. Each valid file and golden is also read by PyYAML through
+/// `Tests/Checkers/yaml_oracle.py`, with the YAML 1.2 core schema: both readings must be the
+/// same value.
+///
+/// The oracle runs on `.venv/bin/python3` from `Scripts/bootstrap.sh`; a missing checker fails
+/// these tests.
 @Suite struct YAMLReaderCorpusTests {
     static let valid = Fixture.files(in: "yaml/valid", extension: "yaml")
     static let invalid = Fixture.files(in: "yaml/invalid", extension: "yaml")
@@ -152,5 +157,105 @@ import Testing
                 }
             }
         }
+    }
+
+    // MARK: - PyYAML
+
+    @Test(arguments: valid + goldens)
+    func pyyamlReadsTheSameValue(file: Fixture) throws {
+        let oracle = try runOracle([file.url])
+        let expected = try #require(oracle.readings[file.url.path], "\(oracle.output)")
+        let actual = try Self.canonical(YAMLReader.documents(try file.text()))
+        #expect(oracle.status == 0, "\(expected)")
+        #expect(actual == expected, "\(lineDiff(expected: expected, actual: actual))")
+    }
+
+    /// The oracle can disagree: it reads the core schema, not PyYAML's YAML 1.1 one, and it
+    /// refuses what PyYAML refuses.
+    @Test func theOracleReadsYAML12AndRefusesBrokenYAML() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-yaml-oracle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = directory.appendingPathComponent("schema.yaml")
+        let text = "[yes, no, on, 0o17, 0x1F, 007, 1e3, 2001-12-14, 1_000, ~, True, .inf, '1']\n"
+        try Data(text.utf8).write(to: schema)
+        let broken = directory.appendingPathComponent("broken.yaml")
+        try Data("a: [1, 2\n".utf8).write(to: broken)
+        let oracle = try runOracle([schema, broken])
+        #expect(oracle.status == 1)
+        #expect(oracle.readings[schema.path] == (try Self.canonical(YAMLReader.documents(text))))
+        #expect(
+            oracle.readings[schema.path]?.contains(#"string "yes""#) == true
+                && oracle.readings[schema.path]?.contains("int 15") == true)
+        #expect(oracle.readings[broken.path]?.hasPrefix("error: ") == true)
+    }
+
+    private struct OracleResult {
+        var status: Int32
+        var readings: [String: String]
+        var output: String
+    }
+
+    private func runOracle(_ files: [URL]) throws -> OracleResult {
+        let script = Repository.root.appendingPathComponent("Tests/Checkers/yaml_oracle.py")
+        let result = try Command.run(
+            try Command.checker("python3"), [script.path] + files.map(\.path))
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let readings = try #require(object as? [String: String], "\(result.stdout)\(result.stderr)")
+        return OracleResult(
+            status: result.status, readings: readings, output: result.stdout + result.stderr)
+    }
+
+    /// The oracle's canonical text for documents (see `yaml_oracle.py`).
+    static func canonical(_ documents: [YAMLValue]) -> String {
+        var lines: [String] = []
+        for document in documents {
+            lines.append("document")
+            canonical(document, level: 1, into: &lines)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func canonical(_ value: YAMLValue, level: Int, into lines: inout [String]) {
+        let pad = String(repeating: "  ", count: level)
+        switch value.kind {
+        case .null: lines.append(pad + "null")
+        case .bool(let value): lines.append(pad + "bool \(value)")
+        case .int(let value): lines.append(pad + "int \(value)")
+        case .double(let value):
+            lines.append(pad + "float " + (value.isNaN ? "nan" : String(value.bitPattern)))
+        case .string(let value): lines.append(pad + "string " + jsonString(value))
+        case .sequence(let items):
+            lines.append(pad + "sequence")
+            for item in items { canonical(item, level: level + 1, into: &lines) }
+        case .mapping(let entries):
+            lines.append(pad + "mapping")
+            for entry in entries {
+                lines.append(pad + "  key " + jsonString(entry.key))
+                canonical(entry.value, level: level + 2, into: &lines)
+            }
+        }
+    }
+
+    /// A string as Python's `json.dumps` writes it: ASCII only, UTF-16 escapes in lower case.
+    private static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for unit in text.utf16 {
+            switch unit {
+            case 0x22: result += "\\\""
+            case 0x5C: result += "\\\\"
+            case 0x0A: result += "\\n"
+            case 0x0D: result += "\\r"
+            case 0x09: result += "\\t"
+            case 0x08: result += "\\b"
+            case 0x0C: result += "\\f"
+            case 0x20...0x7E: result.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
+            default:
+                let hex = String(unit, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        return result + "\""
     }
 }
