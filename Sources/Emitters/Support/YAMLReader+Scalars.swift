@@ -137,7 +137,8 @@ extension YAMLParser {
     mutating func plainBlockScalar(
         first: PlainSegment, parent: Int, start: Mark
     ) throws(YAMLError) -> YAMLValue {
-        var folded: [UInt8]?
+        // The text of several lines, folded; empty while there is only the first.
+        var folded: [UInt8] = []
         var segment = first
         while segment.stop == .lineEnd, !atEnd {
             let saved = (pos, line, lineStart)
@@ -173,14 +174,7 @@ extension YAMLParser {
                     "unexpected ': ' in a plain scalar that starts on line \(start.line); quote a "
                         + "value that contains ': ', and check the indentation")
             }
-            var text = folded ?? Array(bytes[segment.start..<segment.end])
-            if breaks == 0 {
-                text.append(UInt8(ascii: " "))
-            } else {
-                text.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: breaks))
-            }
-            text.append(contentsOf: bytes[next.start..<next.end])
-            folded = text
+            fold(&folded, first: first, breaks: breaks, next: next)
             segment = next
         }
         let value = try plainValue(folded, segment: first, at: start)
@@ -191,7 +185,8 @@ extension YAMLParser {
     /// A plain scalar inside a flow collection, at the position: it may go on over the following
     /// lines, up to a flow indicator, `: ` or a comment.
     mutating func plainFlowScalar(start: Mark, in collection: Mark) throws(YAMLError) -> FlowNode {
-        var folded: [UInt8]?
+        // The text of several lines, folded; empty while there is only the first.
+        var folded: [UInt8] = []
         let first = scanPlain(flow: true)
         var segment = first
         while segment.stop == .lineEnd, !atEnd {
@@ -215,28 +210,33 @@ extension YAMLParser {
             }
             try checkContinuation(of: collection)
             let following = scanPlain(flow: true)
-            var text = folded ?? Array(bytes[segment.start..<segment.end])
-            if breaks == 0 {
-                text.append(UInt8(ascii: " "))
-            } else {
-                text.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: breaks))
-            }
-            text.append(contentsOf: bytes[following.start..<following.end])
-            folded = text
+            fold(&folded, first: first, breaks: breaks, next: following)
             segment = following
         }
         let value = try plainValue(folded, segment: first, at: start)
-        let text = folded.map { $0[...] } ?? bytes[first.start..<first.end]
+        let text = folded.isEmpty ? bytes[first.start..<first.end] : folded[...]
         let isMerge = text.count == 2 && text.allSatisfy { $0 == UInt8(ascii: "<") }
         return FlowNode(
             value: value, key: Self.keyText(value.kind), isJSONLike: false, isMerge: isMerge)
     }
 
-    /// The value of a plain scalar: the folded text of several lines, or the one segment.
+    /// Adds the next line of a plain scalar to `folded` (started with the first line): a space
+    /// for a single line break, a line feed for each blank line.
+    func fold(_ folded: inout [UInt8], first: PlainSegment, breaks: Int, next: PlainSegment) {
+        if folded.isEmpty { folded.append(contentsOf: bytes[first.start..<first.end]) }
+        if breaks == 0 {
+            folded.append(UInt8(ascii: " "))
+        } else {
+            folded.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: breaks))
+        }
+        folded.append(contentsOf: bytes[next.start..<next.end])
+    }
+
+    /// The value of a plain scalar: the folded text of several lines, or else the first line.
     func plainValue(
-        _ folded: [UInt8]?, segment: PlainSegment, at start: Mark
+        _ folded: [UInt8], segment: PlainSegment, at start: Mark
     ) throws(YAMLError) -> YAMLValue {
-        let text = folded.map { $0[...] } ?? bytes[segment.start..<segment.end]
+        let text = folded.isEmpty ? bytes[segment.start..<segment.end] : folded[...]
         guard let kind = Self.resolvePlain(text) else { throw integerTooLarge(text, at: start) }
         return YAMLValue(kind, line: start.line)
     }

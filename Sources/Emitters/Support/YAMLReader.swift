@@ -533,9 +533,15 @@ struct YAMLParser {
         default:
             let segment = scanPlain(flow: false)
             guard segment.stop == .colon else {
+                let text = snippet(from: start.position)
+                if bytes[segment.start..<segment.end].contains(UInt8(ascii: ":")) {
+                    throw error(
+                        "'\(text)' is not a 'key: value' entry of the mapping: a ':' must be "
+                            + "followed by a space", at: start)
+                }
                 throw error(
-                    "'\(snippet(from: start.position))' has no ':'; expected a 'key: value' "
-                        + "entry of the mapping", at: start)
+                    "'\(text)' has no ':'; expected a 'key: value' entry of the mapping",
+                    at: start)
             }
             return try plainKey(segment, at: start)
         }

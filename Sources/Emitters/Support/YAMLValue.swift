@@ -13,6 +13,9 @@
 /// reads as a mapping (line 1) whose entry `spec` (line 2) holds a mapping (line 3) whose entry
 /// `ports` holds a sequence (line 4) of one mapping, `port` → `.int(443)`; so
 /// `document["spec"]?["ports"]?.sequence?.first?["port"]?.int` is `443`.
+///
+/// Two values are equal when they say the same thing on the same lines: compare
+/// ``withoutLines`` to ignore where they were written.
 public struct YAMLValue: Hashable, Sendable {
     /// What a value is: a scalar of the YAML 1.2 core schema, a sequence or a mapping.
     ///
@@ -29,7 +32,8 @@ public struct YAMLValue: Hashable, Sendable {
         /// A decimal integer with an optional sign (`443`, `-1`, `+7`, `007`), or `0o17` (octal)
         /// or `0x1F` (hexadecimal); one that does not fit in `Int` is an error.
         case int(Int)
-        /// A float: `1.5`, `-.5`, `1e3`, `1.`, `.inf`, `-.Inf`, `.nan`.
+        /// A float: `1.5`, `-.5`, `1e3`, `1.`, `.inf`, `-.Inf`, `.nan` (which, as in Swift, is
+        /// not equal to itself).
         case double(Double)
         /// A quoted or block scalar, or a plain scalar that is none of the above: `TCP`,
         /// `10.0.0.0/8`, `"80"`.

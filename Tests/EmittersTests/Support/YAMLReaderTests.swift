@@ -606,6 +606,10 @@ private func failure(_ text: String) -> YAMLError? {
         ),
         // Keys and values.
         ("a: 1\nb\n", "line 2: 'b' has no ':'; expected a 'key: value' entry of the mapping"),
+        (
+            "a: 1\nb:2\n",
+            "line 2: 'b:2' is not a 'key: value' entry of the mapping: a ':' must be followed by a space"
+        ),
         ("a: 1\n'b'\n", "line 2: expected a 'key: value' entry of the mapping, found ''b''"),
         (": x\n", "line 1: a mapping entry has no key before its ':'"),
         ("\"multi\n  line\": 1\n", "line 1: a mapping key must be on one line"),
