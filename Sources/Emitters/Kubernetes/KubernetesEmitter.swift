@@ -69,12 +69,45 @@ public struct KubernetesEmitter: Emitter {
             diagnostics: diagnostics(for: topology))
     }
 
-    /// The policies, in the order they are written.
-    func policies(for topology: Topology) -> [NetworkPolicy] {
+    /// The flows of one component's policy, each with the peers that stand for its far end,
+    /// before ``RuleMerger`` lets flows share rules: what the policy allows, flow by flow.
+    ///
+    /// For example: the server's ingress holds `lb-server-http` from any source (no peers) and
+    /// `worker-mqtt` from every pod of the worker namespace.
+    struct ComponentFlows: Sendable {
+        /// The component the policy selects.
+        var component: Node
+        /// The namespace of the policy and of the component's pods.
+        var namespace: String
+        /// The connections the component accepts, by flow.
+        var ingress: [RuleMerger.Input]
+        /// The connections the component opens, by flow.
+        var egress: [RuleMerger.Input]
+    }
+
+    /// The flows of every component the target enforces, in the order the policies are written:
+    /// server, drain, scheduler, and the worker when it runs in the cluster.
+    func componentFlows(for topology: Topology) -> [ComponentFlows] {
         let placement = topology.kubernetes
         let flows = flows(for: topology)
         var components: [Node] = [.server, .drain, .scheduler]
         if topology.workers == .inNetwork { components.append(.worker) }
+        return components.map { component in
+            ComponentFlows(
+                component: component,
+                namespace: component == .worker ? placement.workerNamespace : placement.namespace,
+                ingress: flows.filter { $0.destination == component }.map {
+                    input(for: $0, peer: $0.source, in: topology)
+                },
+                egress: flows.filter { $0.source == component }.map {
+                    input(for: $0, peer: $0.destination, in: topology)
+                })
+        }
+    }
+
+    /// The policies, in the order they are written.
+    func policies(for topology: Topology) -> [NetworkPolicy] {
+        let placement = topology.kubernetes
         let denial = NetworkPolicy(
             name: "spacelift-default-deny", namespace: placement.namespace,
             comments: [
@@ -83,10 +116,9 @@ public struct KubernetesEmitter: Emitter {
             ],
             labels: [Self.managedByLabel.0: Self.managedByLabel.1], annotations: [:],
             podSelector: [:], ingress: [], egress: [])
-        let allowances = components.map { component in
-            let ingress = flows.filter { $0.destination == component }
-            let egress = flows.filter { $0.source == component }
-            let namespace = component == .worker ? placement.workerNamespace : placement.namespace
+        let allowances = componentFlows(for: topology).map { entry in
+            let component = entry.component
+            let namespace = entry.namespace
             return NetworkPolicy(
                 name: "spacelift-\(component)", namespace: namespace,
                 comments: component == .worker
@@ -97,19 +129,14 @@ public struct KubernetesEmitter: Emitter {
                     ] : ["The \(component): pods labelled as Spacelift's Helm chart labels them."],
                 labels: [Self.managedByLabel.0: Self.managedByLabel.1],
                 annotations: [
-                    Self.flowsAnnotation: (ingress + egress).map(\.id).joined(separator: ",")
+                    Self.flowsAnnotation: (entry.ingress + entry.egress).map(\.flow.id).joined(
+                        separator: ",")
                 ],
                 podSelector: Self.componentLabels[component] ?? [:],
-                ingress: rules(for: ingress, peersAt: \.source, in: topology),
-                egress: rules(for: egress, peersAt: \.destination, in: topology))
+                ingress: RuleMerger().rules(entry.ingress),
+                egress: RuleMerger().rules(entry.egress))
         }
         return [denial] + allowances
-    }
-
-    private func rules(for flows: [Flow], peersAt end: KeyPath<Flow, Node>, in topology: Topology)
-        -> [NetworkPolicyRule]
-    {
-        RuleMerger().rules(flows.map { input(for: $0, peer: $0[keyPath: end], in: topology) })
     }
 
     /// How the far end of a flow is selected.
