@@ -71,10 +71,7 @@ public struct SecurityGroupEmitter: Emitter {
         var addressed: Set<Node> = []
         func addressPeers(of node: Node) -> [SecurityGroupRule.Peer] {
             addressed.insert(node)
-            if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
-                return lists.map { .prefixList($0) }
-            }
-            return topology.addresses(of: node).map { .cidr($0) }
+            return Self.addressPeers(of: node, in: topology)
         }
         var ingress: [Node: [SecurityGroupRule]] = [:]
         var egress: [Node: [SecurityGroupRule]] = [:]
@@ -112,6 +109,18 @@ public struct SecurityGroupEmitter: Emitter {
                 ingress: (ingress[node] ?? []).sorted(), egress: (egress[node] ?? []).sorted())
         }
         return (groups, addressed)
+    }
+
+    /// The peers that stand for a node outside the groups: its prefix lists when given,
+    /// otherwise its addresses (`0.0.0.0/0` and `::/0` when the user gave none).
+    ///
+    /// For example: `object-storage` with `--prefix-list object-storage=pl-63a5400a:3` is the
+    /// prefix list `pl-63a5400a`.
+    static func addressPeers(of node: Node, in topology: Topology) -> [SecurityGroupRule.Peer] {
+        if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
+            return lists.map { .prefixList($0) }
+        }
+        return topology.addresses(of: node).map { .cidr($0) }
     }
 
     /// Where one port of one flow becomes a rule: on which group, in which direction, and

@@ -1,0 +1,223 @@
+import Foundation
+import TopologyModel
+
+/// One security group of `describe-security-groups` output, as read: who it is and its rules
+/// in AWS's terms, each with where it is written.
+///
+/// For example: the group at `SecurityGroups[0]` with the id `sg-0123`, the name
+/// `spacelift-server`, the VPC `vpc-0a1b` and its eight rules.
+struct DescribedGroup: Hashable, Sendable {
+    /// The group's id, absent in topogen's own JSON.
+    var id: String?
+    /// The group's name.
+    var name: String?
+    /// The group's VPC, when written.
+    var vpcID: String?
+    /// Where the group is: the file and `SecurityGroups[N]`.
+    var location: SourceLocation
+    /// Its rules, one per peer; each rule's ``GroupRule/group`` is the group's id, or its name
+    /// when it has no id.
+    var rules: [GroupRule]
+
+    /// The group in words: `spacelift-server`, or its id when it has no name.
+    var label: String { name ?? id ?? "the group at \(location)" }
+}
+
+/// Reads the JSON that `aws ec2 describe-security-groups` prints (`{"SecurityGroups": [...]}`,
+/// also what topogen writes in `security-groups.json`, or the bare list that
+/// `--query SecurityGroups` prints), through Foundation's `JSONSerialization`.
+///
+/// Each permission (`IpPermissions`, `IpPermissionsEgress`) becomes one ``GroupRule`` per
+/// peer in `IpRanges`, `Ipv6Ranges`, `PrefixListIds` and `UserIdGroupPairs`; a pair references
+/// its group by `GroupId` (what AWS prints) or, without one, by `GroupName` (what topogen
+/// writes). Locations are JSON paths, since JSON has no useful lines:
+/// `SecurityGroups[2].IpPermissionsEgress[0].IpRanges[1]`. Keys the reader does not need
+/// (`OwnerId`, `Tags`, `NextToken`, ...) are ignored; a missing permission list is empty.
+///
+/// For example: `{"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "spacelift-lb",
+/// "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges":
+/// [{"CidrIp": "0.0.0.0/0"}]}]}]}` is one group with one ingress rule.
+enum SecurityGroupReadingJSON {
+    /// The groups of one input.
+    ///
+    /// - Throws: ``ReadError`` when the text is not JSON, or not in the shape of
+    ///   `describe-security-groups` output, naming the file and the line or JSON path.
+    static func groups(in input: InputText) throws(ReadError) -> [DescribedGroup] {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(
+                with: Data(input.contents.utf8), options: .fragmentsAllowed)
+        } catch {
+            throw syntaxError(error, in: input)
+        }
+        let list: [Any]
+        let prefix: String
+        if let object = root as? [String: Any] {
+            guard let groups = object["SecurityGroups"] else {
+                let keys = object.keys.sorted().prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+                throw ReadError(
+                    SourceLocation(file: input.name),
+                    "no 'SecurityGroups' in the JSON\(keys.isEmpty ? "" : " (it has \(keys))")",
+                    hint: "give the output of 'aws ec2 describe-security-groups'")
+            }
+            guard let groups = groups as? [Any] else {
+                throw shapeError(input, "SecurityGroups", "is not a list")
+            }
+            list = groups
+            prefix = "SecurityGroups"
+        } else if let groups = root as? [Any] {
+            list = groups
+            prefix = ""
+        } else {
+            throw ReadError(
+                SourceLocation(file: input.name), "the JSON is not an object with 'SecurityGroups'",
+                hint: "give the output of 'aws ec2 describe-security-groups'")
+        }
+        var result: [DescribedGroup] = []
+        result.reserveCapacity(list.count)
+        for (index, value) in list.enumerated() {
+            result.append(try group(value, path: "\(prefix)[\(index)]", in: input))
+        }
+        return result
+    }
+
+    private static func group(_ value: Any, path: String, in input: InputText) throws(ReadError)
+        -> DescribedGroup
+    {
+        guard let object = value as? [String: Any] else {
+            throw shapeError(input, path, "is not a security group (an object)")
+        }
+        let id = try string(object, "GroupId", path: path, in: input)
+        let name = try string(object, "GroupName", path: path, in: input)
+        guard id != nil || name != nil else {
+            throw shapeError(input, path, "has neither 'GroupId' nor 'GroupName'")
+        }
+        var group = DescribedGroup(
+            id: id, name: name, vpcID: try string(object, "VpcId", path: path, in: input),
+            location: SourceLocation(file: input.name, path: path), rules: [])
+        let reference: GroupReference = id.map { .id($0) } ?? .name(name ?? "")
+        for (key, direction) in [
+            ("IpPermissions", GroupRule.Direction.ingress), ("IpPermissionsEgress", .egress),
+        ] {
+            guard let permissions = object[key] else { continue }
+            guard let permissions = permissions as? [Any] else {
+                throw shapeError(input, "\(path).\(key)", "is not a list")
+            }
+            for (index, permission) in permissions.enumerated() {
+                group.rules += try rules(
+                    permission, path: "\(path).\(key)[\(index)]", group: reference,
+                    direction: direction, in: input)
+            }
+        }
+        return group
+    }
+
+    private static func rules(
+        _ value: Any, path: String, group: GroupReference, direction: GroupRule.Direction,
+        in input: InputText
+    ) throws(ReadError) -> [GroupRule] {
+        guard let object = value as? [String: Any] else {
+            throw shapeError(input, path, "is not a permission (an object)")
+        }
+        guard let ipProtocol = try string(object, "IpProtocol", path: path, in: input) else {
+            throw shapeError(input, path, "has no 'IpProtocol'")
+        }
+        let fromPort = try integer(object, "FromPort", path: path, in: input)
+        let toPort = try integer(object, "ToPort", path: path, in: input)
+        var rules: [GroupRule] = []
+        func add(_ peer: GroupRule.Peer, _ entry: [String: Any], _ entryPath: String)
+            throws(ReadError)
+        {
+            rules.append(
+                GroupRule(
+                    group: group, direction: direction, ipProtocol: ipProtocol,
+                    fromPort: fromPort, toPort: toPort, peer: peer,
+                    description: try string(entry, "Description", path: entryPath, in: input),
+                    origin: SourceLocation(file: input.name, path: entryPath)))
+        }
+        for (list, field) in [
+            ("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"), ("PrefixListIds", "PrefixListId"),
+            ("UserIdGroupPairs", "GroupId"),
+        ] {
+            guard let entries = object[list] else { continue }
+            guard let entries = entries as? [Any] else {
+                throw shapeError(input, "\(path).\(list)", "is not a list")
+            }
+            for (index, entry) in entries.enumerated() {
+                let entryPath = "\(path).\(list)[\(index)]"
+                guard let entry = entry as? [String: Any] else {
+                    throw shapeError(input, entryPath, "is not an object")
+                }
+                let value = try string(entry, field, path: entryPath, in: input)
+                switch list {
+                case "IpRanges", "Ipv6Ranges", "PrefixListIds":
+                    guard let value else {
+                        throw shapeError(input, entryPath, "has no '\(field)'")
+                    }
+                    let peer: GroupRule.Peer =
+                        list == "IpRanges"
+                        ? .cidrIPv4(value)
+                        : list == "Ipv6Ranges" ? .cidrIPv6(value) : .prefixList(value)
+                    try add(peer, entry, entryPath)
+                default:
+                    let name = try string(entry, "GroupName", path: entryPath, in: input)
+                    guard
+                        let reference = value.map({ GroupReference.id($0) })
+                            ?? name.map({ .name($0) })
+                    else {
+                        throw shapeError(input, entryPath, "has neither 'GroupId' nor 'GroupName'")
+                    }
+                    try add(.group(reference), entry, entryPath)
+                }
+            }
+        }
+        return rules
+    }
+
+    private static func string(
+        _ object: [String: Any], _ key: String, path: String, in input: InputText
+    ) throws(ReadError) -> String? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw shapeError(input, "\(path).\(key)", "is not a string")
+        }
+        return text
+    }
+
+    private static func integer(
+        _ object: [String: Any], _ key: String, path: String, in input: InputText
+    ) throws(ReadError) -> Int? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard !(value is String), let number = value as? Int else {
+            throw shapeError(input, "\(path).\(key)", "is not an integer")
+        }
+        return number
+    }
+
+    private static func shapeError(_ input: InputText, _ path: String, _ problem: String)
+        -> ReadError
+    {
+        ReadError(
+            SourceLocation(file: input.name, path: path), "'\(path)' \(problem)",
+            hint: "give the output of 'aws ec2 describe-security-groups'")
+    }
+
+    /// The error of text that is not JSON, with the line when Foundation names the character.
+    private static func syntaxError(_ error: any Error, in input: InputText) -> ReadError {
+        let detail =
+            (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            ?? "\(error.localizedDescription)"
+        var line: Int?
+        if let range = detail.range(of: "around character "),
+            let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
+        {
+            let bytes = input.contents.utf8.prefix(offset)
+            line = bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        }
+        let message = detail.prefix(1).lowercased() + detail.dropFirst()
+        return ReadError(
+            SourceLocation(file: input.name, line: line),
+            "not JSON: \(message.hasSuffix(".") ? String(message.dropLast()) : message)",
+            hint: "give the output of 'aws ec2 describe-security-groups'")
+    }
+}
