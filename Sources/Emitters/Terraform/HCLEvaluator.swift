@@ -80,7 +80,9 @@ struct HCLExpandedBlock: Hashable, Sendable {
 /// What Terraform would only know later, or from outside these files, is an
 /// ``HCLValue/unknown(_:)`` value with the reason: a variable without a default, a data
 /// source, a module's output, a function topogen does not evaluate. A resource attribute the
-/// configuration does not set (a group's `id`) is an ``HCLValue/reference(_:)``. What
+/// configuration does not set (a group's `id`) is an ``HCLValue/reference(_:)``, and so is
+/// an attribute of a `data "aws_security_group"` (its address is `data.aws_security_group.N`),
+/// which the Terraform reader resolves through the data source's `id` or `name`. What
 /// Terraform itself would refuse (a missing attribute, an index out of range, a type
 /// mismatch) is an ``HCLProblem``, which `try` and `can` catch as Terraform's do.
 ///
@@ -330,8 +332,7 @@ struct HCLEvaluator {
                 let pairs: [(HCLValue, HCLValue)]
                 switch value {
                 case .unknown(let unknown):
-                    throw HCLProblem(
-                        unknown, at: SourceLocation(file: scope.file, line: forEach.line))
+                    throw HCLProblem(unknown, at: location)
                 case .list(let items):
                     pairs = items.enumerated().map { (.number(Double($0.offset)), $0.element) }
                 case .object(let map):
@@ -623,6 +624,9 @@ struct HCLEvaluator {
             }
         case .attribute(let inner, let type):
             if case .variable("data") = inner.kind, scope.names["data"] == nil {
+                if type == "aws_security_group", configuration.dataSources[type]?[name] != nil {
+                    return .resource(HCLResourceAddress(type: "data.\(type)", name: name))
+                }
                 return .unknown(
                     HCLUnknown(
                         reason: "'data.\(type).\(name)' is read from the provider at plan time",
