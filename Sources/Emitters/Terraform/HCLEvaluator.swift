@@ -92,17 +92,23 @@ struct HCLExpandedBlock: Hashable, Sendable {
 struct HCLEvaluator {
     /// The module's declarations.
     let configuration: HCLConfiguration
+    /// Evaluated locals, variables, collections and attributes, each evaluated once.
     private var locals: [String: Result<HCLValue, HCLProblem>] = [:]
     private var variables: [String: HCLValue] = [:]
     private var collections: [String: Result<Collection, HCLProblem>] = [:]
     private var attributes: [String: Result<HCLValue, HCLProblem>] = [:]
+    /// Locals and attributes being evaluated, to report a cycle instead of recursing.
     private var inProgress: Set<String> = []
 
     /// The instances a resource's `for_each` or `count` makes.
     private enum Collection: Hashable, Sendable {
+        /// No `for_each` or `count`: one instance.
         case single
+        /// `for_each`: the value of each key.
         case keyed([String: HCLValue])
+        /// `count`.
         case counted(Int)
+        /// `for_each` or `count` cannot be known.
         case unknown(HCLUnknown)
     }
 
@@ -157,6 +163,7 @@ struct HCLEvaluator {
         }
     }
 
+    /// The collection of a resource, evaluated once.
     private mutating func collection(type: String, name: String) throws(HCLProblem) -> Collection {
         let key = "\(type).\(name)"
         if let cached = collections[key] { return try cached.get() }
@@ -171,6 +178,7 @@ struct HCLEvaluator {
         return try result.get()
     }
 
+    /// Evaluates `for_each` (a map, or a set of strings) or `count`.
     private mutating func computeCollection(_ declared: HCLDeclared<HCLBlock>) throws(HCLProblem)
         -> Collection
     {
@@ -556,6 +564,7 @@ struct HCLEvaluator {
         }
     }
 
+    /// The scope name of the element a splat is applied to; no HCL name can be `*`.
     private static let splatName = "*"
 
     /// Runs `body` for each element of a `for` expression's collection that passes its
@@ -715,6 +724,8 @@ struct HCLEvaluator {
         }
     }
 
+    /// `lhs OP rhs`; an unknown operand makes the result unknown, except where the other
+    /// decides (`false && x`, `true || x`).
     private func binary(
         _ op: HCLExpression.BinaryOperator, _ lhs: HCLValue, _ rhs: HCLValue,
         at location: SourceLocation

@@ -52,14 +52,19 @@ extension HCLEvaluator {
         return try Self.apply(name, values, at: location)
     }
 
-    // swift-format-ignore
+    /// A function of evaluated arguments; the functions above are documented on the
+    /// extension.
     private static func apply(_ name: String, _ values: [HCLValue], at location: SourceLocation)
         throws(HCLProblem) -> HCLValue
     {
-        func fail(_ message: String) -> HCLProblem { HCLProblem(message: message, location: location) }
+        func fail(_ message: String) -> HCLProblem {
+            HCLProblem(message: message, location: location)
+        }
         func count(_ range: ClosedRange<Int>) throws(HCLProblem) {
             guard range.contains(values.count) else {
-                throw fail("'\(name)' takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") arguments, not \(values.count)")
+                throw fail(
+                    "'\(name)' takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") arguments, not \(values.count)"
+                )
             }
         }
         func list(_ value: HCLValue) throws(HCLProblem) -> [HCLValue] {
@@ -84,7 +89,9 @@ extension HCLEvaluator {
             for value in values {
                 if let unknown = value.firstUnknown { return .unknown(unknown) }
                 if case .reference(let reference) = value {
-                    return .unknown(HCLUnknown(reason: "'\(reference)' is known only after apply", location: location))
+                    return .unknown(
+                        HCLUnknown(
+                            reason: "'\(reference)' is known only after apply", location: location))
                 }
             }
         }
@@ -152,7 +159,8 @@ extension HCLEvaluator {
             case .list(let items): return .number(Double(items.count))
             case .object(let fields): return .number(Double(fields.count))
             case .string(let text): return .number(Double(text.count))
-            default: throw fail("'length' takes a collection or a string, not a \(values[0].typeName)")
+            default:
+                throw fail("'length' takes a collection or a string, not a \(values[0].typeName)")
             }
         case "lookup":
             try count(2...3)
@@ -175,7 +183,8 @@ extension HCLEvaluator {
                 throw fail("'\(name)' takes a map, not a \(values[0].typeName)")
             }
             let sorted = fields.keys.sorted()
-            return .list(name == "keys" ? sorted.map { .string($0) } : sorted.map { fields[$0] ?? .null })
+            return .list(
+                name == "keys" ? sorted.map { .string($0) } : sorted.map { fields[$0] ?? .null })
         case "contains":
             try count(2...2)
             return .bool(try list(values[0]).contains(values[1]))
@@ -207,7 +216,9 @@ extension HCLEvaluator {
             try count(2...2)
             let names = try list(values[0])
             let items = try list(values[1])
-            guard names.count == items.count else { throw fail("'zipmap' of lists of different lengths") }
+            guard names.count == items.count else {
+                throw fail("'zipmap' of lists of different lengths")
+            }
             var result: [String: HCLValue] = [:]
             for (key, value) in zip(names, items) { result[try text(key)] = value }
             return .object(result)
@@ -238,8 +249,14 @@ extension HCLEvaluator {
             for value in values { numbers.append(try number(value, at: location)) }
             let (start, end, step) =
                 numbers.count == 1
-                ? (0, numbers[0], 1) : (numbers[0], numbers[1], numbers.count == 3 ? numbers[2] : (numbers[1] >= numbers[0] ? 1 : -1))
-            guard step != 0, abs((end - start) / step) <= 1024 else { throw fail("'range' is too long") }
+                ? (0, numbers[0], 1)
+                : (
+                    numbers[0], numbers[1],
+                    numbers.count == 3 ? numbers[2] : (numbers[1] >= numbers[0] ? 1 : -1)
+                )
+            guard step != 0, abs((end - start) / step) <= 1024 else {
+                throw fail("'range' is too long")
+            }
             return .list(stride(from: start, to: end, by: step).map { .number($0) })
         case "alltrue", "anytrue":
             try count(1...1)
@@ -274,8 +291,10 @@ extension HCLEvaluator {
             let value = try text(values[0])
             let part = try text(values[1])
             switch name {
-            case "trimprefix": return .string(value.hasPrefix(part) ? String(value.dropFirst(part.count)) : value)
-            case "trimsuffix": return .string(value.hasSuffix(part) ? String(value.dropLast(part.count)) : value)
+            case "trimprefix":
+                return .string(value.hasPrefix(part) ? String(value.dropFirst(part.count)) : value)
+            case "trimsuffix":
+                return .string(value.hasSuffix(part) ? String(value.dropLast(part.count)) : value)
             case "startswith": return .bool(value.hasPrefix(part))
             case "endswith": return .bool(value.hasSuffix(part))
             default: return .bool(value.contains(part))
@@ -284,7 +303,10 @@ extension HCLEvaluator {
             try count(3...3)
             let pattern = try text(values[1])
             if pattern.count > 1 && pattern.hasPrefix("/") && pattern.hasSuffix("/") {
-                return .unknown(HCLUnknown(reason: "'replace' with a regular expression is not evaluated by topogen", location: location))
+                return .unknown(
+                    HCLUnknown(
+                        reason: "'replace' with a regular expression is not evaluated by topogen",
+                        location: location))
             }
             return .string(try text(values[0]).replacing(pattern, with: try text(values[2])))
         case "substr":
@@ -294,7 +316,9 @@ extension HCLEvaluator {
             var length = Int(try number(values[2], at: location))
             if offset < 0 { offset += characters.count }
             offset = max(0, min(offset, characters.count))
-            if length < 0 || offset + length > characters.count { length = characters.count - offset }
+            if length < 0 || offset + length > characters.count {
+                length = characters.count - offset
+            }
             return .string(String(characters[offset..<(offset + length)]))
         case "format":
             guard let first = values.first else { throw fail("'format' needs a format") }
@@ -325,23 +349,37 @@ extension HCLEvaluator {
             let bits = Int(try number(values[1], at: location))
             let index = try number(values[2], at: location)
             let width = address.bitWidth
-            guard bits >= 0, prefix + bits <= width, index >= 0, bits >= 64 || index < Double(UInt64(1) << UInt64(bits))
-            else { throw fail("'cidrsubnet' cannot add \(bits) bits to a /\(prefix) for subnet \(HCLValue.format(index))") }
+            guard bits >= 0, prefix + bits <= width, index >= 0,
+                bits >= 64 || index < Double(UInt64(1) << UInt64(bits))
+            else {
+                throw fail(
+                    "'cidrsubnet' cannot add \(bits) bits to a /\(prefix) for subnet \(HCLValue.format(index))"
+                )
+            }
             let length = prefix + bits
             let base = value(address.masked(toPrefix: prefix))
-            let shifted = length == width ? UInt128(index) : UInt128(index) << UInt128(width - length)
+            let shifted =
+                length == width ? UInt128(index) : UInt128(index) << UInt128(width - length)
             return .string(cidr(base | shifted, family: address.family, prefix: length))
         case "cidrhost":
             try count(2...2)
             let (address, prefix) = try network(try text(values[0]), at: location)
             let host = try number(values[1], at: location)
-            let size = prefix == 0 ? UInt128.max : (UInt128(1) << UInt128(address.bitWidth - prefix)) - 1
-            guard host >= 0, UInt128(host) <= size else { throw fail("'cidrhost': host \(HCLValue.format(host)) is outside the network") }
+            let size =
+                prefix == 0 ? UInt128.max : (UInt128(1) << UInt128(address.bitWidth - prefix)) - 1
+            guard host >= 0, UInt128(host) <= size else {
+                throw fail("'cidrhost': host \(HCLValue.format(host)) is outside the network")
+            }
             let base = value(address.masked(toPrefix: prefix))
             let host128 = base | UInt128(host)
-            return .string(cidr(host128, family: address.family, prefix: address.bitWidth).split(separator: "/").first.map(String.init) ?? "")
+            return .string(
+                cidr(host128, family: address.family, prefix: address.bitWidth).split(
+                    separator: "/"
+                ).first.map(String.init) ?? "")
         default:
-            return .unknown(HCLUnknown(reason: "'\(name)(...)' is not evaluated by topogen", location: location))
+            return .unknown(
+                HCLUnknown(reason: "'\(name)(...)' is not evaluated by topogen", location: location)
+            )
         }
     }
 
@@ -367,12 +405,14 @@ extension HCLEvaluator {
         return (address, prefix)
     }
 
+    /// An address as a number.
     private static func value(_ address: IPAddress) -> UInt128 {
         address.family == .ipv4
             ? UInt128(address.low & 0xFFFF_FFFF)
             : UInt128(address.high) << 64 | UInt128(address.low)
     }
 
+    /// `address/prefix` of a number.
     private static func cidr(_ value: UInt128, family: IPFamily, prefix: Int) -> String {
         let address =
             family == .ipv4

@@ -37,37 +37,31 @@ struct HCLParser {
         return body
     }
 
-    /// Parses one expression, the whole text, for tests and for values given on the
-    /// command line.
-    static func parseExpression(_ input: InputText) throws(ReadError) -> HCLExpression {
-        var parser = HCLParser(input)
-        parser.newlineModes = [false]
-        let expression = try parser.parseExpression()
-        let next = try parser.peek()
-        guard next.kind == .end else {
-            throw parser.error("unexpected \(next.kind) after the expression", next.line)
-        }
-        return expression
-    }
-
     // MARK: - Tokens
 
+    /// A token and the line it starts on.
     private struct Token {
         var kind: TokenKind
         var line: Int
     }
 
+    /// What a token is.
     private enum TokenKind: Equatable, CustomStringConvertible {
+        /// A name or keyword: `resource`, `var`, `for`, `true`.
         case identifier(String)
         case number(Double)
         /// The opening `"` of a string; its contents are read as a template.
         case quote
         /// `<<EOF` or `<<-EOF` and the newline after it; the lines are read as a template.
         case heredoc(String, indented: Bool)
+        /// An operator or delimiter: `{`, `==`, `...`.
         case punctuation(String)
+        /// The end of a line, which ends attributes and object items.
         case newline
+        /// The end of the input.
         case end
 
+        /// The token as messages quote it: `'name'`, `the end of the line`.
         var description: String {
             switch self {
             case .identifier(let name): "'\(name)'"
@@ -81,10 +75,12 @@ struct HCLParser {
         }
     }
 
+    /// The error of a problem at a line of this file.
     private func error(_ message: String, _ line: Int) -> ReadError {
         ReadError(SourceLocation(file: file, line: line), message)
     }
 
+    /// Whether a newline ends what is being parsed.
     private var newlinesMatter: Bool { newlineModes.last ?? true }
 
     /// The `k`-th token ahead that matters in the current mode.
@@ -116,6 +112,7 @@ struct HCLParser {
         return token
     }
 
+    /// Consumes `punctuation`, or fails naming what was found instead.
     private mutating func expect(_ punctuation: String, _ context: String) throws(ReadError) {
         let token = try peek()
         guard token.kind == .punctuation(punctuation) else {
@@ -124,25 +121,31 @@ struct HCLParser {
         try advance()
     }
 
+    /// Whether the token is that punctuation.
     private func isPunctuation(_ token: Token, _ text: String) -> Bool {
         token.kind == .punctuation(text)
     }
 
+    /// Whether the token is that identifier.
     private func isKeyword(_ token: Token, _ word: String) -> Bool {
         token.kind == .identifier(word)
     }
 
+    /// Letters, `_`, and every non-ASCII byte (UTF-8 letters).
     private static func isIdentifierStart(_ byte: UInt8) -> Bool {
         (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
             || byte >= 0x80
     }
 
+    /// What may follow the first byte of an identifier: also digits and `-`.
     private static func isIdentifierByte(_ byte: UInt8) -> Bool {
         isIdentifierStart(byte) || isDigit(byte) || byte == 0x2D
     }
 
+    /// `0` to `9`.
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
+    /// The byte at `index`, nil past the end.
     private func byte(at index: Int) -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
     /// Reads the next token from the bytes.
@@ -228,10 +231,9 @@ struct HCLParser {
                 return Token(kind: .heredoc(marker, indented: indented), line: tokenLine)
             }
         }
-        for candidate in Self.punctuation where matches(candidate, at: position) {
-            position += candidate.count
-            return Token(
-                kind: .punctuation(String(decoding: candidate, as: UTF8.self)), line: tokenLine)
+        if let text = punctuation(at: position) {
+            position += text.utf8.count
+            return Token(kind: .punctuation(text), line: tokenLine)
         }
         let character = String(
             decoding: bytes[position..<min(bytes.count, position + 4)], as: UTF8.self
@@ -240,26 +242,57 @@ struct HCLParser {
         throw error("unexpected character '\(character)'", tokenLine)
     }
 
-    /// Punctuation, longest first.
-    private static let punctuation: [[UInt8]] = [
-        "...", "==", "!=", "<=", ">=", "&&", "||", "=>", "::", "{", "}", "[", "]", "(", ")", "=",
-        "<", ">", "+", "-", "*", "/", "%", "!", "?", ":", ",", ".", "~",
-    ].map { Array($0.utf8) }
-
-    private func matches(_ candidate: [UInt8], at index: Int) -> Bool {
-        guard index + candidate.count <= bytes.count else { return false }
-        for offset in 0..<candidate.count where bytes[index + offset] != candidate[offset] {
-            return false
+    /// The punctuation at `index`, longest first: `...`, two-character operators, then one
+    /// character.
+    private func punctuation(at index: Int) -> String? {
+        let first = bytes[index]
+        let second = byte(at: index + 1)
+        switch (first, second) {
+        case (0x2E, 0x2E) where byte(at: index + 2) == 0x2E: return "..."
+        case (0x3D, 0x3D): return "=="
+        case (0x21, 0x3D): return "!="
+        case (0x3C, 0x3D): return "<="
+        case (0x3E, 0x3D): return ">="
+        case (0x26, 0x26): return "&&"
+        case (0x7C, 0x7C): return "||"
+        case (0x3D, 0x3E): return "=>"
+        case (0x3A, 0x3A): return "::"
+        default: break
         }
-        return true
+        switch first {
+        case 0x7B: return "{"
+        case 0x7D: return "}"
+        case 0x5B: return "["
+        case 0x5D: return "]"
+        case 0x28: return "("
+        case 0x29: return ")"
+        case 0x3D: return "="
+        case 0x3C: return "<"
+        case 0x3E: return ">"
+        case 0x2B: return "+"
+        case 0x2D: return "-"
+        case 0x2A: return "*"
+        case 0x2F: return "/"
+        case 0x25: return "%"
+        case 0x21: return "!"
+        case 0x3F: return "?"
+        case 0x3A: return ":"
+        case 0x2C: return ","
+        case 0x2E: return "."
+        case 0x7E: return "~"
+        default: return nil
+        }
     }
 
+    /// The text of some bytes.
     private func text(_ start: Int, _ end: Int) -> String {
         String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     // MARK: - Bodies
 
+    /// A body: attributes and blocks until the end of the file (top level) or a `}`, which
+    /// is left for the caller.
     private mutating func parseBody(topLevel: Bool) throws(ReadError) -> HCLBody {
         var body = HCLBody()
         var seen: [String: Int] = [:]
@@ -341,6 +374,7 @@ struct HCLParser {
 
     // MARK: - Expressions
 
+    /// An expression: a conditional, or an operation of lower precedence.
     private mutating func parseExpression() throws(ReadError) -> HCLExpression {
         let condition = try parseBinary(level: 0)
         guard isPunctuation(try peek(), "?") else { return condition }
@@ -352,11 +386,13 @@ struct HCLParser {
             kind: .conditional(condition, whenTrue, whenFalse), line: condition.line)
     }
 
+    /// The binary operators by precedence, lowest first, as HCL defines them.
     private static let levels: [[HCLExpression.BinaryOperator]] = [
         [.or], [.and], [.equal, .notEqual], [.less, .lessOrEqual, .greater, .greaterOrEqual],
         [.add, .subtract], [.multiply, .divide, .modulo],
     ]
 
+    /// Binary operations of one precedence level and above, left-associative.
     private mutating func parseBinary(level: Int) throws(ReadError) -> HCLExpression {
         guard level < Self.levels.count else { return try parseUnary() }
         var lhs = try parseBinary(level: level + 1)
@@ -372,6 +408,7 @@ struct HCLParser {
         }
     }
 
+    /// `!` and `-`, then a primary expression with its traversals.
     private mutating func parseUnary() throws(ReadError) -> HCLExpression {
         let token = try peek()
         if isPunctuation(token, "!") {
@@ -389,6 +426,7 @@ struct HCLParser {
         return try parsePostfix(try parsePrimary())
     }
 
+    /// The traversals after an expression: `.name`, `.0`, `[key]`, `[*]` and `.*`.
     private mutating func parsePostfix(_ base: HCLExpression) throws(ReadError) -> HCLExpression {
         var expression = base
         while true {
@@ -456,6 +494,8 @@ struct HCLParser {
         }
     }
 
+    /// A literal, a name, a function call, a template, a heredoc, a parenthesized
+    /// expression, a tuple, an object or a `for` expression.
     private mutating func parsePrimary() throws(ReadError) -> HCLExpression {
         let token = try peek()
         switch token.kind {
@@ -521,12 +561,14 @@ struct HCLParser {
         }
     }
 
+    /// Whether a `[` or `{` starts a `for` expression: `for` followed by a name.
     private mutating func isForKeyword() throws(ReadError) -> Bool {
         guard isKeyword(try peek(), "for") else { return false }
         if case .identifier = try peek(1).kind { return true }
         return false
     }
 
+    /// The arguments of a call, after its name; a final `...` expands the last.
     private mutating func parseCall(_ name: String, line: Int) throws(ReadError) -> HCLExpression {
         try advance()  // (
         newlineModes.append(false)
@@ -547,6 +589,7 @@ struct HCLParser {
         return HCLExpression(kind: .call(name, arguments, expandsLast: expandsLast), line: line)
     }
 
+    /// The items of an object after its `{`, separated by commas or newlines.
     private mutating func parseObject(line: Int) throws(ReadError) -> HCLExpression {
         var items: [HCLExpression.ObjectItem] = []
         while true {
@@ -590,6 +633,7 @@ struct HCLParser {
         }
     }
 
+    /// A `for` expression after its `[` or `{`.
     private mutating func parseFor(object: Bool, line: Int) throws(ReadError) -> HCLExpression {
         try advance()  // for
         guard case .identifier(let first) = try advance().kind else {
@@ -752,6 +796,8 @@ struct HCLParser {
         return HCLExpression(kind: .template(parts), line: start)
     }
 
+    /// A backslash escape of a quoted string: `\n`, `\r`, `\t`, `\"`, `\\`, `\uNNNN`,
+    /// `\UNNNNNNNN`.
     private mutating func readEscape(into literal: inout [UInt8]) throws(ReadError) {
         let escapeLine = line
         guard let code = byte(at: position + 1) else {
@@ -807,6 +853,8 @@ struct HCLParser {
         throw error("a template directive '%{' is not closed", start)
     }
 
+    /// A heredoc after its `<<MARKER` line: the lines up to the one holding only the marker;
+    /// with `<<-`, their common indentation removed.
     private mutating func parseHeredoc(marker: String, indented: Bool, line start: Int)
         throws(ReadError) -> HCLExpression
     {

@@ -52,18 +52,31 @@ struct HCLBlock: Hashable, Sendable {
 struct HCLExpression: Hashable, Sendable {
     /// The operators of binary expressions.
     enum BinaryOperator: String, Hashable, Sendable {
+        /// `||`.
         case or = "||"
+        /// `&&`.
         case and = "&&"
+        /// `==`.
         case equal = "=="
+        /// `!=`.
         case notEqual = "!="
+        /// `<`.
         case less = "<"
+        /// `<=`.
         case lessOrEqual = "<="
+        /// `>`.
         case greater = ">"
+        /// `>=`.
         case greaterOrEqual = ">="
+        /// `+`.
         case add = "+"
+        /// `-`.
         case subtract = "-"
+        /// `*`.
         case multiply = "*"
+        /// `/`.
         case divide = "/"
+        /// `%`.
         case modulo = "%"
     }
 

@@ -14,7 +14,11 @@ public import TopologyModel
 ///   a node as ``GroupDirectory/match(_:topology:options:idExample:)`` says: by `--group
 ///   NODE=ADDRESS` (the address may also be a literal group id, `sg-...`, that rules use), or
 ///   by its `name`, `<prefix>-<node>`. A `name_prefix` of `<prefix>-<node>` or
-///   `<prefix>-<node>-` counts as that name (the provider appends a unique suffix).
+///   `<prefix>-<node>-` counts as that name (the provider appends a unique suffix); a group
+///   with neither gets a name from the provider and is matched only by `--group`. A group
+///   whose name cannot be known (`"${var.env}-server"` without a default) is reported
+///   unreadable unless `--group` names it.
+/// - Files in Terraform's JSON syntax (`.tf.json`) are reported unreadable, not read.
 /// - Rules: `ingress` and `egress` blocks of `aws_security_group` (also written as
 ///   `dynamic` blocks or as attributes, `ingress = [{...}]`), with `cidr_blocks`,
 ///   `ipv6_cidr_blocks`, `prefix_list_ids`, `security_groups` and `self`;
@@ -60,10 +64,24 @@ struct TerraformReader: RuleReader {
         -> DeployedRules
     {
         var files: [(name: String, body: HCLBody)] = []
-        for input in inputs { files.append((input.name, try HCLParser.parse(input))) }
+        var skipped: [Unreadable] = []
+        for input in inputs {
+            if input.name.hasSuffix(".tf.json") {
+                skipped.append(
+                    Unreadable(
+                        location: SourceLocation(file: input.name),
+                        reason:
+                            "Terraform's JSON syntax ('.tf.json') is not read; its rules are not compared"
+                    ))
+                continue
+            }
+            files.append((input.name, try HCLParser.parse(input)))
+        }
         var reading = TerraformReading(
             configuration: try HCLConfiguration(files: files), topology: topology, options: options)
-        return reading.run()
+        var rules = reading.run()
+        rules.unreadable = skipped + rules.unreadable
+        return rules
     }
 
     /// A `--group` value as the reader writes addresses: `aws_security_group.this[server]`
@@ -80,29 +98,41 @@ struct TerraformReader: RuleReader {
 private struct TerraformReading {
     /// A rule that could not be read, and the group it belongs to when known.
     struct Pending {
+        /// The rule's group, when known.
         var group: GroupReference?
+        /// The rule's direction, when known.
         var direction: GroupRule.Direction?
+        /// What to report.
         var unreadable: Unreadable
     }
 
     /// The attributes a rule is made of, evaluated.
     typealias Fields = [String: HCLValue]
 
+    /// The model, for the group name prefix.
     let topology: Topology
+    /// `--group`, addresses normalized.
     let options: ReadOptions
+    /// The evaluator of the configuration.
     var evaluator: HCLEvaluator
+    /// The groups found: `aws_security_group` instances and literal ids rules name.
     var declared: [DeclaredGroup] = []
+    /// Their ids (addresses), to add each literal id once.
     var declaredIDs: Set<String> = []
     /// Groups whose name could not be evaluated, by index in ``declared``.
     var unnamed: [Int: HCLProblem] = [:]
+    /// Every rule read, one per peer.
     var rules: [GroupRule] = []
+    /// Rules that cannot be read, until the groups are matched with nodes.
     var pending: [Pending] = []
+    /// Warnings.
     var diagnostics: [Diagnostic] = []
     /// Groups with inline rules, by `ADDRESS DIRECTION`, and the first rule resource that adds
     /// to each.
     var inline: Set<String> = []
     var addedTo: [String: String] = [:]
 
+    /// Starts a read; `--group` addresses are normalized.
     init(configuration: HCLConfiguration, topology: Topology, options: ReadOptions) {
         self.topology = topology
         var options = options
@@ -111,6 +141,7 @@ private struct TerraformReading {
         evaluator = HCLEvaluator(configuration)
     }
 
+    /// Reads every group and rule, matches groups with nodes, and says what they allow.
     mutating func run() -> DeployedRules {
         let configuration = evaluator.configuration
         for (name, module) in configuration.modules.sorted(by: { $0.key < $1.key }) {
@@ -176,6 +207,7 @@ private struct TerraformReading {
 
     // MARK: - Groups and their inline rules
 
+    /// The instances of one `aws_security_group` resource, and their inline rules.
     mutating func readGroups(_ name: String) {
         let instances: [HCLInstance]
         do {
@@ -252,6 +284,8 @@ private struct TerraformReading {
         return (nil, nil)
     }
 
+    /// The `ingress` or `egress` rules of a group: attributes (`ingress = [...]`), blocks and
+    /// `dynamic` blocks, numbered in that order for excerpts (`ingress[0]`).
     mutating func readInlineRules(
         _ direction: GroupRule.Direction, of instance: HCLInstance, group: GroupReference
     ) {
@@ -319,6 +353,8 @@ private struct TerraformReading {
 
     // MARK: - Rule resources
 
+    /// The instances of one rule resource; `fixed` is the direction of
+    /// `aws_vpc_security_group_*_rule`, nil for `aws_security_group_rule` (its `type`).
     mutating func readRules(type: String, name: String, direction fixed: GroupRule.Direction?) {
         let instances: [HCLInstance]
         do {
@@ -409,6 +445,7 @@ private struct TerraformReading {
         case vpcRule
     }
 
+    /// Every attribute of any kind of rule that says what it allows.
     static let ruleAttributes = [
         "type", "security_group_id", "protocol", "ip_protocol", "from_port", "to_port",
         "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "security_groups", "self",
@@ -506,6 +543,7 @@ private struct TerraformReading {
         }
     }
 
+    /// Records a rule that cannot be read, for its group and direction when known.
     mutating func fail(
         _ problem: HCLProblem, group: GroupReference?, direction: GroupRule.Direction?
     ) {
@@ -532,6 +570,7 @@ private struct TerraformReading {
         return value
     }
 
+    /// A string attribute (a number is written as one); nil when null or absent.
     static func text(_ value: HCLValue?, _ name: String, at location: SourceLocation)
         throws(HCLProblem) -> String?
     {
@@ -545,6 +584,7 @@ private struct TerraformReading {
         }
     }
 
+    /// A port (or ICMP type or code): a whole number, or a string of one.
     static func port(_ value: HCLValue?, _ name: String, at location: SourceLocation)
         throws(HCLProblem) -> Int?
     {
@@ -561,6 +601,7 @@ private struct TerraformReading {
         }
     }
 
+    /// A list attribute; empty when null or absent.
     static func list(_ value: HCLValue?, _ name: String, at location: SourceLocation)
         throws(HCLProblem) -> [HCLValue]
     {
@@ -575,6 +616,7 @@ private struct TerraformReading {
         }
     }
 
+    /// A list of strings.
     static func texts(_ value: HCLValue?, _ name: String, at location: SourceLocation)
         throws(HCLProblem) -> [String]
     {
@@ -588,6 +630,7 @@ private struct TerraformReading {
         return result
     }
 
+    /// A bool attribute; false when null or absent.
     static func flag(_ value: HCLValue?, _ name: String, at location: SourceLocation)
         throws(HCLProblem) -> Bool
     {

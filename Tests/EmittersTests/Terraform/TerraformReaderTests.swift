@@ -540,6 +540,16 @@ import TopologyModel
         )
     }
 
+    @Test func jsonSyntaxIsReportedNotRead() throws {
+        let (drift, _) = try Self.drift(
+            [InputText(name: "main.tf.json", contents: "{\"resource\": {}}")],
+            try SecurityGroupReaderExamples.topology([]))
+        #expect(
+            drift.findings.filter { $0.kind == .unreadable }.map(\.message) == [
+                "Terraform's JSON syntax ('.tf.json') is not read; its rules are not compared"
+            ])
+    }
+
     @Test func syntaxErrorsAreReadErrorsWithFileAndLine() throws {
         do {
             _ = try read("resource \"aws_security_group\" \"x\" {\n  name = [\n}\n")
