@@ -26,8 +26,11 @@ public import TopologyModel
 ///   `aws_vpc_security_group_ingress_rule` / `_egress_rule` (`cidr_ipv4`, `cidr_ipv6`,
 ///   `prefix_list_id`, `referenced_security_group_id`). Each peer is one ``GroupRule``, and
 ///   ``SecurityGroupPermissions`` (shared with the AWS reader) says what it allows.
-/// - A group reference is the referenced resource (`aws_security_group.lb.id`), or a literal
-///   id (`sg-...`) or name.
+/// - A group reference is the referenced resource (`aws_security_group.lb.id`), a literal id
+///   (`sg-...`) or name, or a `data "aws_security_group"` that looks a group up by its `id` or
+///   `name` (one that looks it up otherwise, by `filter` or tags, cannot be known). A group
+///   that matches no node (a bastion's) has its rules left out; as a peer, it is a group of its
+///   own. `aws_default_security_group` (the VPC's default group, no node's) is not read.
 /// - A group without `egress` rules has no egress: the AWS provider removes the allow-all
 ///   egress rule AWS gives a new group ("NOTE on Egress rules" in the provider's
 ///   `aws_security_group` documentation), unlike a group created through the AWS API or
@@ -45,9 +48,9 @@ public import TopologyModel
 ///   `aws_security_group.server ingress[0]`, `aws_security_group_rule.lb_https`,
 ///   `aws_vpc_security_group_egress_rule.this["server-postgres tcp/5432 postgres"]`.
 ///
-/// For example: Spacelift's own configuration gives each component
-/// `egress { from_port = 0, to_port = 0, protocol = "-1", cidr_blocks = ["0.0.0.0/0"] }`; the
-/// reader turns it into "all protocols to any address" on that component's egress, which
+/// For example: Spacelift's own configuration gives each component an `egress` block with
+/// `from_port = 0`, `to_port = 0`, `protocol = "-1"` and `cidr_blocks = ["0.0.0.0/0"]`; the
+/// reader turns it into "all protocols to 0.0.0.0/0" on that component's egress, which
 /// ``Drift`` reports as broader than the component's flows, at the line of the `egress` block.
 struct TerraformReader: RuleReader {
     /// What the model requires of the groups: the AWS target's
@@ -127,9 +130,9 @@ private struct TerraformReading {
     var pending: [Pending] = []
     /// Warnings.
     var diagnostics: [Diagnostic] = []
-    /// Groups with inline rules, by `ADDRESS DIRECTION`, and the first rule resource that adds
-    /// to each.
+    /// Groups with inline rules, by `ADDRESS DIRECTION`.
     var inline: Set<String> = []
+    /// The first rule resource that adds to each group and direction, by `ADDRESS DIRECTION`.
     var addedTo: [String: String] = [:]
 
     /// Starts a read; `--group` addresses are normalized.
@@ -191,7 +194,10 @@ private struct TerraformReading {
                 unreadable.append(item.unreadable)
                 continue
             }
-            guard let node = directory.node(for: group), let direction = item.direction else {
+            // A rule of a group that is no node's is not the installation's.
+            guard let node = directory.node(for: group) else { continue }
+            guard let direction = item.direction else {
+                unreadable.append(item.unreadable)
                 continue
             }
             var construct = item.unreadable
