@@ -56,7 +56,7 @@ struct CommandLineParser: Sendable {
                         "choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", "))",
                     subcommand: subcommand)
             }
-            let role = try role(values, target: target)
+            let role = try role(values, target: target, subcommand: .generate)
             // `-o -` is stdout, as `-` is for most tools.
             let outputDirectory = values.last(.output).flatMap { $0 == "-" ? nil : $0 }
             if outputDirectory?.isEmpty == true {
@@ -92,12 +92,94 @@ struct CommandLineParser: Sendable {
             return .flows(
                 FlowsRequest(
                     target: try target(values, subcommand: subcommand), spec: spec, format: format))
+        case .diff:
+            return .diff(try diffRequest(values, spec: spec))
         case .help:
             return .help(nil)
         }
     }
 
-    private func role(_ values: ScannedValues, target: Format) throws(UsageError) -> Node? {
+    private func diffRequest(_ values: ScannedValues, spec: TopologySpec) throws(UsageError)
+        -> DiffRequest
+    {
+        let formats = Format.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let target = try target(values, subcommand: .diff) else {
+            throw UsageError(
+                "missing '--target <target>'", hint: "choose one of: \(formats)", subcommand: .diff)
+        }
+        let against = values.all(.against)
+        guard !against.isEmpty else {
+            throw UsageError(
+                "missing '--against <path>'",
+                hint: "name the deployed rules to compare, for example the output of "
+                    + Self.exportHint(target),
+                subcommand: .diff)
+        }
+        if let empty = against.first(where: \.isEmpty) {
+            throw invalidValue(empty, for: .against, choices: [], subcommand: .diff)
+        }
+        let role = try role(values, target: target, subcommand: .diff)
+        if target.hasRoles && role == nil {
+            throw UsageError(
+                "'--target \(target.rawValue)' compares the rules of one host; say which with '--role <role>'",
+                hint: "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))",
+                subcommand: .diff)
+        }
+        var groups: [Node: String] = [:]
+        for text in values.all(.group) {
+            guard target == .aws || target == .terraform else {
+                throw UsageError(
+                    "'--group' does not apply to '--target \(target.rawValue)'",
+                    hint: "only the aws and terraform targets have security groups",
+                    subcommand: .diff)
+            }
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw UsageError(
+                    "invalid value '\(text)' for '\(OptionSpec.group.usage)'",
+                    hint: target == .aws
+                        ? "write NODE=GROUP-ID, for example 'server=sg-0123456789abcdef0'"
+                        : "write NODE=ADDRESS, for example 'server=aws_security_group.api'",
+                    subcommand: .diff)
+            }
+            guard let node = Node(rawValue: String(parts[0])) else {
+                throw UsageError(
+                    "unknown node '\(parts[0])' in '\(OptionSpec.group.name) \(text)'",
+                    hint: closestMatch(to: String(parts[0]), in: Node.allCases.map(\.rawValue)).map
+                    {
+                        "did you mean '\($0)'?"
+                    }, subcommand: .diff)
+            }
+            groups[node] = String(parts[1])
+        }
+        var format = DiffFormat.text
+        if let text = values.last(.format) {
+            guard let named = DiffFormat(rawValue: text) else {
+                throw invalidValue(
+                    text, for: .diffFormat, choices: DiffFormat.allCases.map(\.rawValue),
+                    subcommand: .diff)
+            }
+            format = named
+        }
+        return DiffRequest(
+            target: target, spec: spec, against: against,
+            options: ReadOptions(role: role, groups: groups), format: format)
+    }
+
+    /// The command that prints a target's deployed rules, for hints.
+    static func exportHint(_ target: Format) -> String {
+        switch target {
+        case .kubernetes: "'kubectl get networkpolicy -A -o yaml'"
+        case .iptables: "'iptables-save' and 'ip6tables-save'"
+        case .nftables: "'nft list ruleset'"
+        case .aws: "'aws ec2 describe-security-groups'"
+        case .terraform: "a directory of .tf files"
+        }
+    }
+
+    private func role(_ values: ScannedValues, target: Format, subcommand: Subcommand)
+        throws(UsageError) -> Node?
+    {
         guard let text = values.last(.role) else { return nil }
         guard target.hasRoles else {
             let targets = Format.allCases.filter(\.hasRoles).map(\.rawValue)
@@ -105,11 +187,11 @@ struct CommandLineParser: Sendable {
                 "'--role' does not apply to '--target \(target.rawValue)'",
                 hint:
                     "only targets with one file per host take it: \(targets.joined(separator: ", "))",
-                subcommand: .generate)
+                subcommand: subcommand)
         }
         guard let node = Node(rawValue: text), node.kind == .component else {
             throw invalidValue(
-                text, for: .role, choices: Node.components.map(\.rawValue), subcommand: .generate)
+                text, for: .role, choices: Node.components.map(\.rawValue), subcommand: subcommand)
         }
         return node
     }

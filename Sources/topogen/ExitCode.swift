@@ -4,11 +4,12 @@ import TopologyModel
 enum ExitCode: Int32, Sendable {
     /// Success.
     case success = 0
-    /// Any other failure, for example an output directory that cannot be written.
+    /// Any other failure, for example an output directory that cannot be written; for
+    /// `topogen diff`, drift: the deployed rules differ from the model.
     case failure = 1
     /// The command line is wrong: unknown option, missing or invalid value (`EX_USAGE`).
     case usage = 64
-    /// A file given as input is wrong (`EX_DATAERR`).
+    /// A file given as input cannot be read or is not of its format (`EX_DATAERR`).
     case dataError = 65
 }
 

@@ -61,6 +61,38 @@ enum Help {
                   topogen flows --target k8s --format json
 
                 """
+        case .diff:
+            return """
+                OVERVIEW: \(Subcommand.diff.abstract)
+
+                topogen reads the rules that are deployed today, works out which connections they
+                allow, and compares them with the flows the options imply. It reports, by
+                component, what is missing (a flow the rules do not allow), extra (a rule no flow
+                needs) and broader (a rule that allows a flow and more: all ports, all protocols
+                or wider addresses), each with the file and line of the rule, and every rule it
+                cannot read. Exit status: 0 in sync, 1 drift, 64 wrong command line, 65 an input
+                that cannot be read.
+
+                USAGE: topogen diff --target <target> --against <path> ... [<options>] [--format <format>]
+
+                INPUTS:
+                  k8s                       NetworkPolicy manifests (YAML, several documents), or
+                                            'kubectl get networkpolicy -A -o yaml' or '-o json'.
+                  iptables                  'iptables-save' and 'ip6tables-save' output of one host
+                                            (with --role), or topogen's own script.
+                  nftables                  'nft list ruleset' or 'nft -j list ruleset' output of one
+                                            host (with --role), or topogen's own ruleset.
+                  aws                       'aws ec2 describe-security-groups' output.
+                  terraform                 A directory of .tf files (or one file).
+
+                \(optionsSection(for: .diff))
+                EXAMPLES:
+                  kubectl get networkpolicy -A -o yaml | topogen diff --target k8s --against -
+                  topogen diff --target iptables --role worker --against rules.v4 --against rules.v6
+                  topogen diff --target aws --with-sqs --against groups.json --format json
+                  topogen diff --target terraform --against infra/network/
+
+                """
         }
     }
 
@@ -70,6 +102,8 @@ enum Help {
         case .generate:
             "usage: topogen generate --target <target> [<options>] [--role <role>] [-o <directory>]"
         case .flows: "usage: topogen flows [--target <target>] [<options>] [--format <format>]"
+        case .diff:
+            "usage: topogen diff --target <target> --against <path> ... [<options>] [--format <format>]"
         case .help: "usage: topogen help [<subcommand>]"
         case nil: "usage: topogen <subcommand>"
         }

@@ -109,6 +109,25 @@ struct OptionSpec: Hashable, Sendable {
         help:
             "How to print: \(FlowsFormat.allCases.map(\.rawValue).joined(separator: " or ")). (default: table)"
     )
+    static let against = OptionSpec(
+        name: "--against", valueName: "path", repeatable: true, group: .target,
+        help:
+            "Deployed rules to compare: a file, a directory (every .tf file for terraform), or - for stdin."
+    )
+    static let group = OptionSpec(
+        name: "--group", valueName: "node=id", repeatable: true, group: .aws,
+        help:
+            "The security group of a node when it is not named <prefix>-<node>: a group id (aws) or a resource address (terraform)."
+    )
+    static let diffRole = OptionSpec(
+        name: "--role", valueName: "role", group: .target,
+        help:
+            "The host the rules are from: server, drain, scheduler or worker (iptables, nftables).")
+    static let diffFormat = OptionSpec(
+        name: "--format", valueName: "format", group: .output,
+        help:
+            "How to print: \(DiffFormat.allCases.map(\.rawValue).joined(separator: " or ")). (default: text)"
+    )
     static let help = OptionSpec(
         name: "--help", short: "h", group: .general, help: "Show help information.")
     static let version = OptionSpec(
@@ -131,6 +150,15 @@ struct OptionSpec: Hashable, Sendable {
                     name: "--target", valueName: "target", group: .target,
                     help: "List only the flows this target implements. (default: every flow)")
             ] + modelOptions + [format, help]
+        case .diff:
+            [
+                OptionSpec(
+                    name: "--target", valueName: "target", group: .target,
+                    help:
+                        "The format of the deployed rules: \(Format.allCases.map(\.rawValue).joined(separator: ", "))."
+                ),
+                against, diffRole,
+            ] + modelOptions + [group, diffFormat, help]
         case .help, nil: [version, help]
         }
     }

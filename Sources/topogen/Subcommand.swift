@@ -7,6 +7,8 @@ enum Subcommand: String, CaseIterable, Sendable {
     case generate
     /// `topogen flows`: list the flows the installation allows.
     case flows
+    /// `topogen diff`: compare deployed rules with the installation's flows.
+    case diff
     /// `topogen help [<subcommand>]`.
     case help
 
@@ -15,6 +17,7 @@ enum Subcommand: String, CaseIterable, Sendable {
         switch self {
         case .generate: "Render the installation's flows as firewall rules for a target."
         case .flows: "List the flows (allowed connections) the installation implies."
+        case .diff: "Compare deployed firewall rules with the flows the installation needs."
         case .help: "Show subcommand help information."
         }
     }
@@ -26,6 +29,8 @@ enum Invocation: Sendable {
     case generate(GenerateRequest)
     /// List flows.
     case flows(FlowsRequest)
+    /// Compare deployed rules with the model.
+    case diff(DiffRequest)
     /// Print help, for the tool or for a subcommand.
     case help(Subcommand?)
     /// Print the version.
@@ -54,6 +59,24 @@ struct FlowsRequest: Sendable {
 enum FlowsFormat: String, CaseIterable, Sendable {
     /// An aligned table for people.
     case table
+    /// JSON for programs.
+    case json
+}
+
+/// `topogen diff`.
+struct DiffRequest: Sendable {
+    var target: Format
+    var spec: TopologySpec
+    /// The files or directories of deployed rules, as the user named them; `-` is stdin.
+    var against: [String]
+    var options: ReadOptions
+    var format: DiffFormat
+}
+
+/// How `topogen diff` prints.
+enum DiffFormat: String, CaseIterable, Sendable {
+    /// Findings grouped by component, one line each, for terminals and CI logs.
+    case text
     /// JSON for programs.
     case json
 }

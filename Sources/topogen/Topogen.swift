@@ -21,6 +21,9 @@ struct Topogen {
             printError(Help.usage(for: error.subcommand))
             printError("  See 'topogen\(subcommand) --help' for more information.")
             return .usage
+        } catch let error as InputError {
+            report(error.diagnostics)
+            return .dataError
         } catch let error as RuntimeError {
             report([Diagnostic(.error, error.message, hint: error.hint)])
             return .failure
@@ -51,6 +54,24 @@ struct Topogen {
             } else {
                 printOut(files.map(\.contents).joined())
             }
+        case .diff(let request):
+            let topology = try resolve(request.spec, subcommand: .diff)
+            let inputs = try InputFiles.read(request.against, for: request.target)
+            let reader = request.target.reader
+            let deployed: DeployedRules
+            do {
+                deployed = try reader.read(inputs, topology: topology, options: request.options)
+            } catch {
+                throw InputError(diagnostics: error.diagnostics)
+            }
+            let expected = reader.expectedPermissions(for: topology, options: request.options)
+            let drift = Drift(expected: expected, deployed: deployed)
+            report(drift.diagnostics)
+            switch request.format {
+            case .text: printOut(DiffReport.text(drift, target: request.target))
+            case .json: printOut(try DiffReport.json(drift, target: request.target))
+            }
+            return drift.isInSync ? .success : .failure
         case .flows(let request):
             let topology = try resolve(request.spec, subcommand: .flows)
             let flows = request.target.map { $0.emitter.flows(for: topology) } ?? topology.flows()

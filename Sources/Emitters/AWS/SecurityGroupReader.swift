@@ -82,7 +82,7 @@ struct SecurityGroupReader: RuleReader {
         var rules: [GroupRule] = []
         for (index, group) in kept.enumerated() {
             guard let node = matched[index] else { continue }
-            for var rule in group.rules {
+            for var rule in try group.rules() {
                 rule.excerpt = SecurityGroupPermissions.excerpt(
                     of: rule, groupLabel: group.label, directory: directory)
                 rule.group = .node(node)

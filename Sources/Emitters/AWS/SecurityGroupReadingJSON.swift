@@ -1,12 +1,14 @@
 import Foundation
 import TopologyModel
 
-/// One security group of `describe-security-groups` output, as read: who it is and its rules
-/// in AWS's terms, each with where it is written.
+/// One security group of `describe-security-groups` output, as read: who it is, where it is,
+/// and its JSON object, whose rules ``rules()`` reads only when the group is compared (in a big
+/// account, most groups are no node's). Not `Sendable`: it holds Foundation's JSON values, and
+/// lives only during a read.
 ///
 /// For example: the group at `SecurityGroups[0]` with the id `sg-0123`, the name
-/// `spacelift-server`, the VPC `vpc-0a1b` and its eight rules.
-struct DescribedGroup: Hashable, Sendable {
+/// `spacelift-server` and the VPC `vpc-0a1b`.
+struct DescribedGroup {
     /// The group's id, absent in topogen's own JSON.
     var id: String?
     /// The group's name.
@@ -15,12 +17,21 @@ struct DescribedGroup: Hashable, Sendable {
     var vpcID: String?
     /// Where the group is: the file and `SecurityGroups[N]`.
     var location: SourceLocation
-    /// Its rules, one per peer; each rule's ``GroupRule/group`` is the group's id, or its name
-    /// when it has no id.
-    var rules: [GroupRule]
+    /// The group's JSON object.
+    fileprivate var object: [String: Any]
+    /// The input it is in.
+    fileprivate var input: InputText
 
     /// The group in words: `spacelift-server`, or its id when it has no name.
     var label: String { name ?? id ?? "the group at \(location)" }
+
+    /// Its rules, one per peer; each rule's ``GroupRule/group`` is the group's id, or its name
+    /// when it has no id.
+    ///
+    /// - Throws: ``ReadError`` when a permission is not in AWS's shape.
+    func rules() throws(ReadError) -> [GroupRule] {
+        try SecurityGroupReadingJSON.rules(of: self)
+    }
 }
 
 /// Reads the JSON that `aws ec2 describe-security-groups` prints (`{"SecurityGroups": [...]}`,
@@ -33,6 +44,8 @@ struct DescribedGroup: Hashable, Sendable {
 /// writes). Locations are JSON paths, since JSON has no useful lines:
 /// `SecurityGroups[2].IpPermissionsEgress[0].IpRanges[1]`. Keys the reader does not need
 /// (`OwnerId`, `Tags`, `NextToken`, ...) are ignored; a missing permission list is empty.
+/// The rules of a group are read only when it is compared, so that a big account's other
+/// groups cost little, and a malformed rule in them is no error.
 ///
 /// For example: `{"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "spacelift-lb",
 /// "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges":
@@ -81,6 +94,7 @@ enum SecurityGroupReadingJSON {
         return result
     }
 
+    /// A group's id, name and VPC, at `path` (`SecurityGroups[3]`); its rules stay unread.
     private static func group(_ value: Any, path: String, in input: InputText) throws(ReadError)
         -> DescribedGroup
     {
@@ -92,26 +106,35 @@ enum SecurityGroupReadingJSON {
         guard id != nil || name != nil else {
             throw shapeError(input, path, "has neither 'GroupId' nor 'GroupName'")
         }
-        var group = DescribedGroup(
+        return DescribedGroup(
             id: id, name: name, vpcID: try string(object, "VpcId", path: path, in: input),
-            location: SourceLocation(file: input.name, path: path), rules: [])
-        let reference: GroupReference = id.map { .id($0) } ?? .name(name ?? "")
+            location: SourceLocation(file: input.name, path: path), object: object, input: input)
+    }
+
+    /// The rules of a group.
+    fileprivate static func rules(of group: DescribedGroup) throws(ReadError) -> [GroupRule] {
+        let reference: GroupReference = group.id.map { .id($0) } ?? .name(group.name ?? "")
+        let path = group.location.path ?? ""
+        let input = group.input
+        var rules: [GroupRule] = []
         for (key, direction) in [
             ("IpPermissions", GroupRule.Direction.ingress), ("IpPermissionsEgress", .egress),
         ] {
-            guard let permissions = object[key] else { continue }
+            guard let permissions = group.object[key] else { continue }
             guard let permissions = permissions as? [Any] else {
                 throw shapeError(input, "\(path).\(key)", "is not a list")
             }
             for (index, permission) in permissions.enumerated() {
-                group.rules += try rules(
+                rules += try self.rules(
                     permission, path: "\(path).\(key)[\(index)]", group: reference,
                     direction: direction, in: input)
             }
         }
-        return group
+        return rules
     }
 
+    /// The rules of one permission at `path`, one per peer: for example two for a permission
+    /// with `0.0.0.0/0` in `IpRanges` and `::/0` in `Ipv6Ranges`.
     private static func rules(
         _ value: Any, path: String, group: GroupReference, direction: GroupRule.Direction,
         in input: InputText
@@ -174,6 +197,7 @@ enum SecurityGroupReadingJSON {
         return rules
     }
 
+    /// A string member, `nil` when absent or `null`; any other type is the wrong shape.
     private static func string(
         _ object: [String: Any], _ key: String, path: String, in input: InputText
     ) throws(ReadError) -> String? {
@@ -184,6 +208,8 @@ enum SecurityGroupReadingJSON {
         return text
     }
 
+    /// An integer member (`FromPort`), `nil` when absent or `null`; a string or a fraction is
+    /// the wrong shape.
     private static func integer(
         _ object: [String: Any], _ key: String, path: String, in input: InputText
     ) throws(ReadError) -> Int? {
@@ -194,11 +220,13 @@ enum SecurityGroupReadingJSON {
         return number
     }
 
+    /// The error of a value in the wrong place or of the wrong type, at its JSON path.
     private static func shapeError(_ input: InputText, _ path: String, _ problem: String)
         -> ReadError
     {
-        ReadError(
-            SourceLocation(file: input.name, path: path), "'\(path)' \(problem)",
+        let last = path.split(separator: ".").last.map(String.init) ?? path
+        return ReadError(
+            SourceLocation(file: input.name, path: path), "'\(last)' \(problem)",
             hint: "give the output of 'aws ec2 describe-security-groups'")
     }
 

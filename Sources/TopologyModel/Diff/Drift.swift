@@ -167,26 +167,36 @@ public struct Drift: Hashable, Sendable {
         return left.4 < right.4
     }
 
-    /// Required permissions no grant covers, in whole or in part.
+    /// Required permissions no grant covers, in whole or in part; the pieces of one flow,
+    /// service and peer node are one finding (IPv4 and IPv6 of one flow, for example).
     private static func missing(_ needs: [Permission], _ grants: [Permission]) -> [Finding] {
-        var findings: [Finding] = []
+        var pieces: [(piece: Permission, partly: Bool)] = []
         for need in needs {
             let uncovered = need.subtracting(grants)
             guard !uncovered.isEmpty else { continue }
             let partly = uncovered != [need]
             for piece in merged(uncovered) {
-                let direction = need.subject.direction == .ingress ? "from" : "to"
-                let peer = piece.peerName.map { "\($0) (\(piece.peer))" } ?? "\(piece.peer)"
-                findings.append(
-                    Finding(
-                        kind: .missing, subject: need.subject, flows: need.flows, permission: piece,
-                        reasons: partly ? ["partly allowed"] : [],
-                        message:
-                            "\(need.flows.joined(separator: ", ")): \(piece.serviceDescription) \(direction) \(peer) is not allowed"
-                            + (partly ? " (the rest of the flow is)" : "")))
+                if let index = pieces.firstIndex(where: {
+                    $0.piece.flows == piece.flows && $0.piece.peerName == piece.peerName
+                        && $0.piece.protocols == piece.protocols && $0.piece.ports == piece.ports
+                }) {
+                    pieces[index].piece.peer = pieces[index].piece.peer.union(piece.peer)
+                    pieces[index].partly = pieces[index].partly || partly
+                } else {
+                    pieces.append((piece, partly))
+                }
             }
         }
-        return findings
+        return pieces.map { piece, partly in
+            let direction = piece.subject.direction == .ingress ? "from" : "to"
+            let peer = piece.peerName.map { "\($0) (\(piece.peer))" } ?? "\(piece.peer)"
+            return Finding(
+                kind: .missing, subject: piece.subject, flows: piece.flows, permission: piece,
+                reasons: partly ? ["partly allowed"] : [],
+                message:
+                    "\(piece.flows.joined(separator: ", ")): \(piece.serviceDescription) \(direction) \(peer) is not allowed"
+                    + (partly ? " (the rest of the flow is)" : ""))
+        }
     }
 
     /// Grants that allow what no required permission does.
@@ -195,7 +205,11 @@ public struct Drift: Hashable, Sendable {
         for grant in grants {
             let beyond = grant.subtracting(needs)
             guard !beyond.isEmpty else { continue }
-            let serving = needs.filter { $0.overlaps(grant) }
+            let overlapping = needs.filter { $0.overlaps(grant) }
+            // The flows the rule is written for: those whose peers it names whole, when there
+            // are any; a rule to one group also overlaps every flow to any address.
+            let named = overlapping.filter { $0.peer.isSubset(of: grant.peer) }
+            let serving = named.isEmpty ? overlapping : named
             let direction = grant.subject.direction == .ingress ? "from" : "to"
             let what = grant.excerpt.map { "'\($0)'" } ?? "a rule"
             if serving.isEmpty {
@@ -231,12 +245,19 @@ public struct Drift: Hashable, Sendable {
             if reasons.isEmpty {
                 reasons = merged(beyond).map { "\($0.serviceDescription) \(direction) \($0.peer)" }
             }
+            var needed: [String] = []
+            for need in serving {
+                let text =
+                    "\(need.serviceDescription) \(direction) \(need.peerName ?? need.peer.description)"
+                if !needed.contains(text) { needed.append(text) }
+            }
+            let verb = flows.count == 1 ? "needs" : "need"
             findings.append(
                 Finding(
                     kind: .broader, subject: grant.subject, flows: flows,
                     permission: merged(beyond).first, reasons: reasons, location: grant.origin,
                     message:
-                        "\(what) allows \(grant.serviceDescription) \(direction) \(grant.peer) for \(flows.joined(separator: ", ")): broader by \(reasons.joined(separator: "; "))"
+                        "\(what) allows more than \(flows.joined(separator: ", ")) \(verb) (\(needed.joined(separator: "; "))): \(reasons.joined(separator: "; "))"
                 ))
         }
         return findings

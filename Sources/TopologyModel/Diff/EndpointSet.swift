@@ -156,7 +156,10 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
                 parts += cidrs.map(\.description)
             }
         }
-        if excludesNames {
+        // Any address of a family reaches every named endpoint too (every instance of a group
+        // has an address), so the names go without saying.
+        let anyAddress = ipv4.isFull || ipv6.isFull
+        if excludesNames && !(names.isEmpty && anyAddress) {
             parts.append(
                 names.isEmpty
                     ? "any named endpoint"

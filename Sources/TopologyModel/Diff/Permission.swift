@@ -65,9 +65,41 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
         return text
     }
 
-    /// The order reports list locations in.
+    /// The order reports list locations in: by file, line, then path, numbers in paths by
+    /// value (`IpRanges[2]` before `IpRanges[10]`).
     public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
-        (lhs.file, lhs.line ?? 0, lhs.path ?? "") < (rhs.file, rhs.line ?? 0, rhs.path ?? "")
+        if (lhs.file, lhs.line ?? 0) != (rhs.file, rhs.line ?? 0) {
+            return (lhs.file, lhs.line ?? 0) < (rhs.file, rhs.line ?? 0)
+        }
+        return naturalOrder(lhs.path ?? "", rhs.path ?? "")
+    }
+
+    /// Whether `lhs` sorts before `rhs` with runs of digits compared as numbers.
+    private static func naturalOrder(_ lhs: String, _ rhs: String) -> Bool {
+        var left = lhs.utf8[...]
+        var right = rhs.utf8[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        while let a = left.first, let b = right.first {
+            if isDigit(a) && isDigit(b) {
+                let leftRun = left.prefix(while: isDigit)
+                let rightRun = right.prefix(while: isDigit)
+                let leftDigits = leftRun.drop { $0 == 48 }
+                let rightDigits = rightRun.drop { $0 == 48 }
+                if leftDigits.count != rightDigits.count {
+                    return leftDigits.count < rightDigits.count
+                }
+                if !leftDigits.elementsEqual(rightDigits) {
+                    return leftDigits.lexicographicallyPrecedes(rightDigits)
+                }
+                left = left.dropFirst(leftRun.count)
+                right = right.dropFirst(rightRun.count)
+            } else {
+                if a != b { return a < b }
+                left = left.dropFirst()
+                right = right.dropFirst()
+            }
+        }
+        return left.isEmpty && !right.isEmpty
     }
 }
 

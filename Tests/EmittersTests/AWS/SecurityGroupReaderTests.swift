@@ -281,7 +281,7 @@ import TopologyModel
         #expect(finding.location == location("SecurityGroups[0].IpPermissions[2].IpRanges[0]"))
         #expect(
             finding.message
-                == "'spacelift-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, any named endpoint, which no flow requires"
+                == "'spacelift-server ingress tcp 22 from 0.0.0.0/0' allows tcp 22 from 0.0.0.0/0, which no flow requires"
         )
     }
 
@@ -510,6 +510,26 @@ import TopologyModel
         #expect(SecurityGroupPermissions.flowIDs(in: nil) == [])
     }
 
+    /// moto's output, captured by `Tests/Checkers/aws_describe.py` (see the fixtures' README),
+    /// checked as `SecurityGroupDiffEngineTests` checks it live.
+    @Test func capturedMotoOutputReadsAsTheEngineTestSays() throws {
+        let folder = Repository.root.appendingPathComponent("Tests/Fixtures/diff/aws")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: folder.appendingPathComponent("moto-aws-ids.json")))
+                as? [String: Any])
+        let vpc = try #require(summary["vpc"] as? String)
+        let ids = try #require(summary["groups"] as? [String: String])
+        try SecurityGroupDescribedChecks.checkInSync(
+            try String(
+                contentsOf: folder.appendingPathComponent("moto-aws-applied.json"), encoding: .utf8),
+            vpc: vpc, ids: ids)
+        try SecurityGroupDescribedChecks.checkChanges(
+            try String(
+                contentsOf: folder.appendingPathComponent("moto-aws-changed.json"), encoding: .utf8),
+            vpc: vpc, ids: ids)
+    }
+
     // MARK: - Not security groups
 
     @Test func malformedJSONIsAnErrorWithTheLine() {
@@ -533,12 +553,12 @@ import TopologyModel
         ("42", "live.json: the JSON is not an object with 'SecurityGroups'"),
         ("{\"SecurityGroups\": {}}", "live.json: SecurityGroups: 'SecurityGroups' is not a list"),
         (
-            "{\"SecurityGroups\": [{\"GroupName\": \"a\", \"IpPermissions\": [{\"FromPort\": 1}]}]}",
-            "live.json: SecurityGroups[0].IpPermissions[0]: 'SecurityGroups[0].IpPermissions[0]' has no 'IpProtocol'"
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"FromPort\": 1}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0]: 'IpPermissions[0]' has no 'IpProtocol'"
         ),
         (
-            "{\"SecurityGroups\": [{\"GroupName\": \"a\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"1\"}]}]}",
-            "live.json: SecurityGroups[0].IpPermissions[0].FromPort: 'SecurityGroups[0].IpPermissions[0].FromPort' is not an integer"
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"1\"}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0].FromPort: 'FromPort' is not an integer"
         ),
         (
             "{\"SecurityGroups\": [{\"Description\": \"a\"}]}",
