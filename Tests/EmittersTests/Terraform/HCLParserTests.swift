@@ -203,6 +203,27 @@ import TopologyModel
                 == .list([.string("x-drain"), .string("x-server")]))
     }
 
+    @Test func realWorldShapes() throws {
+        let body = try parse(
+            "resource \"aws_security_group\" \"empty\" {}\r\n"
+                + "locals {\r\n\ta = 1 # trailing\r\n  b = 2 // trailing\r\n"
+                + "  c = merge(\n    { x = 1 },\n    {\n      y = (true\n        ? 2\n      : 3)\n    },\n  )\n"
+                + "  d = \"caf\u{e9} \u{1F680}\"\n  e = [\n    # a comment in a list\n    1, /* inline */ 2\n  ]\n}\n"
+        )
+        #expect(body.blocks.first?.body.attributes.isEmpty == true)
+        let configuration = try HCLConfiguration(files: [("main.tf", body)])
+        var evaluator = HCLEvaluator(configuration)
+        func local(_ name: String) throws -> HCLValue {
+            try evaluator.local(name, line: 1, file: "main.tf")
+        }
+        #expect(try local("a") == .number(1))
+        #expect(try local("b") == .number(2))
+        #expect(try local("c") == .object(["x": .number(1), "y": .number(2)]))
+        #expect(try local("d") == .string("caf\u{e9} \u{1F680}"))
+        #expect(try local("e") == .list([.number(1), .number(2)]))
+        #expect(configuration.locals["e"]?.value.line == 14)
+    }
+
     @Test func syntaxErrorsNameTheirLine() {
         #expect(
             message("a = 1\nb = [1,\n")
