@@ -528,6 +528,84 @@ import TopologyModel
             deployed.permissions.first?.peer == EndpointSet(names: ["security group spacelift-lb"]))
     }
 
+    /// The style of the widely used community module for security groups: groups made with
+    /// `count`, their id through a legacy splat, rules from a map of named rules.
+    @Test func countLegacySplatsAndNamedRuleMaps() throws {
+        let (_, deployed) = try read(
+            """
+            variable "create" {
+              default = true
+            }
+            variable "use_name_prefix" {
+              default = false
+            }
+            variable "rules" {
+              default = {
+                "https-443-tcp" = [443, 443, "tcp", "HTTPS"]
+                "postgresql-tcp" = [5432, 5432, "tcp", "PostgreSQL"]
+                "_" = ["", "", ""]
+              }
+            }
+            variable "egress_rules" {
+              default = ["https-443-tcp"]
+            }
+            variable "egress_with_cidr_blocks" {
+              default = [{ rule = "postgresql-tcp", cidr_blocks = "10.0.1.0/24,10.0.2.0/24" }]
+            }
+            locals {
+              this_sg_id = var.create ? concat(aws_security_group.this.*.id, aws_security_group.this_name_prefix.*.id, [""])[0] : null
+            }
+            resource "aws_security_group" "this" {
+              count = var.create && !var.use_name_prefix ? 1 : 0
+              name  = "spacelift-drain"
+            }
+            resource "aws_security_group" "this_name_prefix" {
+              count       = var.create && var.use_name_prefix ? 1 : 0
+              name_prefix = "spacelift-drain-"
+            }
+            resource "aws_security_group_rule" "egress_rules" {
+              count             = var.create ? length(var.egress_rules) : 0
+              security_group_id = local.this_sg_id
+              type              = "egress"
+              cidr_blocks       = ["0.0.0.0/0"]
+              description       = var.rules[var.egress_rules[count.index]][3]
+              from_port         = var.rules[var.egress_rules[count.index]][0]
+              to_port           = var.rules[var.egress_rules[count.index]][1]
+              protocol          = var.rules[var.egress_rules[count.index]][2]
+            }
+            resource "aws_security_group_rule" "egress_with_cidr_blocks" {
+              count             = var.create ? length(var.egress_with_cidr_blocks) : 0
+              security_group_id = local.this_sg_id
+              type              = "egress"
+              cidr_blocks = split(
+                ",",
+                lookup(var.egress_with_cidr_blocks[count.index], "cidr_blocks", ""),
+              )
+              from_port = lookup(
+                var.egress_with_cidr_blocks[count.index],
+                "from_port",
+                var.rules[lookup(var.egress_with_cidr_blocks[count.index], "rule", "_")][0],
+              )
+              to_port = lookup(
+                var.egress_with_cidr_blocks[count.index],
+                "to_port",
+                var.rules[lookup(var.egress_with_cidr_blocks[count.index], "rule", "_")][1],
+              )
+              protocol = var.rules[lookup(var.egress_with_cidr_blocks[count.index], "rule", "_")][2]
+            }
+            """)
+        #expect(
+            deployed.permissions.map {
+                "\($0.subject) \($0.serviceDescription) \($0.peer) \($0.excerpt ?? "")"
+            }
+                == [
+                    "drain egress tcp 443 0.0.0.0/0 aws_security_group_rule.egress_rules[0]",
+                    "drain egress tcp 5432 10.0.1.0/24 aws_security_group_rule.egress_with_cidr_blocks[0]",
+                    "drain egress tcp 5432 10.0.2.0/24 aws_security_group_rule.egress_with_cidr_blocks[0]",
+                ])
+        #expect(deployed.unreadable.isEmpty)
+    }
+
     @Test func moduleCallsAreNotFollowed() throws {
         let (_, deployed) = try read(
             """
