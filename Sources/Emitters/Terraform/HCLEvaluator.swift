@@ -96,6 +96,9 @@ struct HCLEvaluator {
     private var locals: [String: Result<HCLValue, HCLProblem>] = [:]
     private var variables: [String: HCLValue] = [:]
     private var collections: [String: Result<Collection, HCLProblem>] = [:]
+    /// The value of each resource's collection, built once: referencing a group of a
+    /// `for_each` is then the same for each of many rules.
+    private var resourceValues: [String: HCLValue] = [:]
     private var attributes: [String: Result<HCLValue, HCLProblem>] = [:]
     /// Locals and attributes being evaluated, to report a cycle instead of recursing.
     private var inProgress: Set<String> = []
@@ -233,24 +236,29 @@ struct HCLEvaluator {
     /// The value of a resource's collection as an expression reads it: the instance itself,
     /// a map of instances by `for_each` key, or a list by `count` index.
     private mutating func resourceValue(type: String, name: String) throws(HCLProblem) -> HCLValue {
+        let key = "\(type).\(name)"
+        if let cached = resourceValues[key] { return cached }
+        let value: HCLValue
         switch try collection(type: type, name: name) {
         case .single:
-            return .resource(HCLResourceAddress(type: type, name: name))
+            value = .resource(HCLResourceAddress(type: type, name: name))
         case .keyed(let map):
             var objects: [String: HCLValue] = [:]
             for key in map.keys {
                 objects[key] = .resource(
                     HCLResourceAddress(type: type, name: name, key: .string(key)))
             }
-            return .object(objects)
+            value = .object(objects)
         case .counted(let count):
-            return .list(
+            value = .list(
                 (0..<count).map {
                     .resource(HCLResourceAddress(type: type, name: name, key: .index($0)))
                 })
         case .unknown(let unknown):
-            return .unknown(unknown)
+            value = .unknown(unknown)
         }
+        resourceValues[key] = value
+        return value
     }
 
     /// An attribute of a resource instance: what the configuration sets, or a reference to
