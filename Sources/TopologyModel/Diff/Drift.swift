@@ -230,10 +230,9 @@ public struct Drift: Hashable, Sendable {
             }
             let ports = serving.reduce(IntervalSet<UInt16>.empty) { $0.union($1.ports) }
             if !grant.ports.isSubset(of: ports) {
-                var probe = grant
-                probe.protocols = grant.protocols.intersection(protocols)
                 reasons.append(
-                    grant.ports.isFull ? "all ports" : "ports \(probe.portList(grant.ports))")
+                    grant.ports.isFull
+                        ? "all ports" : "ports \(grant.portList(grant.ports.subtracting(ports)))")
             }
             let peers = serving.reduce(EndpointSet.nothing) { $0.union($1.peer) }
             if !grant.peer.isSubset(of: peers) {

@@ -210,7 +210,7 @@ import TopologyModel
         #expect(finding.kind == .broader)
         #expect(finding.subject == Subject(.server, .ingress))
         #expect(finding.flows == ["lb-server-http", "lb-server-mqtt"])
-        #expect(finding.reasons == ["ports 1000-2000"])
+        #expect(finding.reasons == ["ports 1000-1982,1985-2000"])
         #expect(
             finding.location == location("SecurityGroups[0].IpPermissions[0].UserIdGroupPairs[0]"))
         #expect(

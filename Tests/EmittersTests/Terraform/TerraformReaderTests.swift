@@ -185,7 +185,7 @@ import TopologyModel
                         .broader, "server ingress", ["lb-server-http"], "main.tf:\(ingressLine + 1)"
                     )
                 ])
-        #expect(drift.findings.first?.reasons == ["ports 1980-1983"])
+        #expect(drift.findings.first?.reasons == ["ports 1980-1982"])
         #expect(
             drift.findings.first?.message.contains(
                 "'aws_vpc_security_group_ingress_rule.this[\"lb-server-http tcp/1980-1983 lb\"]'")
