@@ -135,9 +135,10 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
         return result
     }
 
-    /// The set in words: `any address`, CIDRs, names; `every other <name>` for the names a
-    /// complement leaves out.
+    /// The set in words: `anywhere` for ``everything``, `any address`, CIDRs, names;
+    /// `any named endpoint but <names>` for a complement.
     public var description: String {
+        if self == .everything { return "anywhere" }
         var parts: [String] = []
         if ipv4.isFull && ipv6.isFull {
             parts.append("any address")

@@ -17,7 +17,7 @@ import TopologyModel
     @Test func printsTheFewestNetworks() throws {
         let rest = try cidrs("10.0.0.0/8").subtracting(try cidrs("10.0.0.0/9"))
         #expect(rest.description == "10.128.0.0/9")
-        #expect(EndpointSet.everything.description == "any address")
+        #expect(EndpointSet.everything.description == "anywhere")
         #expect(try cidrs("0.0.0.0/0").description == "0.0.0.0/0")
         let odd = EndpointSet(ipv4: IntervalSet([1...6]))
         #expect(
