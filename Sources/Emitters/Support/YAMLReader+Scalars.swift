@@ -373,11 +373,31 @@ extension YAMLParser {
             value = value << 4 | UInt32(digit)
             pos += 1
         }
+        // JSON writes a character beyond U+FFFF as two escapes, a UTF-16 surrogate pair.
+        if code == UInt8(ascii: "u"), (0xD800...0xDBFF).contains(value),
+            let low = lowSurrogate(at: pos)
+        {
+            value = 0x10000 + (value - 0xD800) << 10 + (low - 0xDC00)
+            pos += 6
+        }
         guard let unicode = Unicode.Scalar(value) else {
             let escaped = String(decoding: bytes[start.position..<pos], as: UTF8.self)
             throw error("the escape '\(escaped)' is not a Unicode scalar value", at: start)
         }
         UTF8.encode(unicode) { text.append($0) }
+    }
+
+    /// The low surrogate that `\uDC00` to `\uDFFF` at `index` escapes, if any.
+    func lowSurrogate(at index: Int) -> UInt32? {
+        guard byte(index) == UInt8(ascii: "\\"), byte(index + 1) == UInt8(ascii: "u") else {
+            return nil
+        }
+        var value: UInt32 = 0
+        for offset in 2..<6 {
+            guard let digit = Self.hexValue(byte(index + offset)) else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return (0xDC00...0xDFFF).contains(value) ? value : nil
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -224,6 +224,8 @@ private func failure(_ text: String) -> YAMLError? {
             try value(#"v: "\0\a\b\v\f\r\e\ \_\N\L\P""#)
                 == "\"\\u{0}\\u{7}\\u{8}\\u{b}\\u{c}\\r\\u{1b} \u{A0}\\u{85}\u{2028}\u{2029}\"")
         #expect(try value("v: \"tab\\\tx\"") == #""tab\tx""#)
+        // A UTF-16 surrogate pair, as JSON writes characters beyond U+FFFF.
+        #expect(try value(#"v: "\ud83d\ude00 \uD83D\uDE00""#) == "\"\u{1F600} \u{1F600}\"")
     }
 
     @Test func doubleQuotedScalarsAcrossLines() throws {
@@ -431,7 +433,8 @@ private func failure(_ text: String) -> YAMLError? {
         let json = """
             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
              "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 443, "endPort": 450}]}],
-                      "weight": 0.5, "enabled": true, "none": null, "name": "caf\\u00e9"}}
+                      "weight": 0.5, "enabled": true, "none": null, "name": "caf\\u00e9",
+                      "icon": "\\ud83d\\udd12"}}
             """
         let decoded = try YAMLValue(json: Data(json.utf8))
         let read = try #require(YAMLReader.documents(json).first)
@@ -655,6 +658,8 @@ private func failure(_ text: String) -> YAMLError? {
         ),
         ("a: \"\\x4\"\n", "line 1: the escape '\\x' needs 2 hexadecimal digits"),
         ("a: \"\\uD800\"\n", "line 1: the escape '\\uD800' is not a Unicode scalar value"),
+        ("a: \"\\uD800\\u0041\"\n", "line 1: the escape '\\uD800' is not a Unicode scalar value"),
+        ("a: \"\\uDE00\"\n", "line 1: the escape '\\uDE00' is not a Unicode scalar value"),
         ("a: |0\n  x\n", "line 1: the indentation indicator of a block scalar must be 1 to 9"),
         ("a: | x\n", "line 1: unexpected 'x' after the block scalar indicator '|'"),
         (
