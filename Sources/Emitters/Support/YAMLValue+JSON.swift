@@ -1,13 +1,14 @@
 public import Foundation
 
 extension YAMLValue {
-    /// Decodes a JSON document (`kubectl get -o json`) through Foundation's `JSONSerialization`,
-    /// into the value its YAML reading would have, without lines.
+    /// Decodes a JSON document (`kubectl get -o json`) through Foundation's `JSONDecoder` (and
+    /// `JSONSerialization` for the place of an error), into the value its YAML reading would
+    /// have, without lines.
     ///
     /// For example, `{"spec": {"ports": [{"port": 443, "endPort": 1.5e3}], "on": true}}` decodes
-    /// to a mapping whose `port` is `.int(443)`, `endPort` `.double(1500)` and `on` `.bool(true)`:
-    /// JSON booleans stay booleans (not the numbers 1 and 0), and a number written with a
-    /// fraction or an exponent is a float even when whole, as in YAML.
+    /// to a mapping whose `port` is `.int(443)`, `endPort` `.int(1500)` and `on` `.bool(true)`:
+    /// JSON booleans stay booleans (not the numbers 1 and 0), and a whole number is an integer
+    /// however it is written (the decoder does not keep the text); `1.5` is a float.
     ///
     /// Foundation's objects have no order and no lines: the entries of a mapping are sorted by
     /// key, every `line` and `keyLine` is nil, and of duplicate keys only one survives. To keep
@@ -15,52 +16,70 @@ extension YAMLValue {
     /// ``YAMLReader/documents(_:)`` instead: JSON is YAML 1.2.
     ///
     /// - Throws: ``YAMLError`` for text that is not JSON, with the line Foundation points at (line
-    ///   1 when it does not say), or for an integer that does not fit in `Int`.
+    ///   1 when it does not say), or for an integer that does not fit in 64 bits.
     public init(json: Data) throws(YAMLError) {
-        let object: Any
+        // JSONDecoder builds native Swift values directly; JSONSerialization's NSNumbers and
+        // bridged collections made a 27 MB `kubectl get -o json` take seconds.
         do {
-            object = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+            self = try JSONDecoder().decode(JSONDecoded.self, from: json).value
+        } catch let error as YAMLError {
+            throw error
         } catch {
+            // JSONSerialization says where the text stops being JSON.
+            do {
+                _ = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+            } catch {
+                throw Self.jsonError(error, in: json)
+            }
             throw Self.jsonError(error, in: json)
         }
-        self = try Self.decoded(object)
     }
 
-    private static func decoded(_ object: Any) throws(YAMLError) -> YAMLValue {
-        switch object {
-        case is NSNull:
-            return YAMLValue(.null)
-        case let string as String:
-            return YAMLValue(.string(string))
-        case let number as NSNumber:
-            // JSON booleans are NSNumbers too; only they have the type of a C char.
-            switch String(cString: number.objCType) {
-            case "c", "B":
-                return YAMLValue(.bool(number.boolValue))
-            case "d", "f":
-                return YAMLValue(.double(number.doubleValue))
-            case "Q":
-                guard number.uint64Value <= UInt64(Int.max) else {
-                    throw YAMLError(
-                        line: 1,
-                        message: "the integer '\(number.uint64Value)' does not fit in 64 bits")
+    /// A JSON value decoded by `JSONDecoder`, as a ``YAMLValue``.
+    private struct JSONDecoded: Decodable {
+        var value: YAMLValue
+
+        /// The keys of a JSON object, whatever they are.
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            if let object = try? decoder.container(keyedBy: Key.self) {
+                var entries: [Entry] = []
+                for key in object.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                    entries.append(
+                        Entry(
+                            key: key.stringValue,
+                            value: try object.decode(JSONDecoded.self, forKey: key).value))
                 }
-                return YAMLValue(.int(Int(number.uint64Value)))
-            default:
-                return YAMLValue(.int(number.intValue))
+                value = YAMLValue(.mapping(entries))
+            } else if var array = try? decoder.unkeyedContainer() {
+                var items: [YAMLValue] = []
+                while !array.isAtEnd { items.append(try array.decode(JSONDecoded.self).value) }
+                value = YAMLValue(.sequence(items))
+            } else {
+                let single = try decoder.singleValueContainer()
+                if single.decodeNil() {
+                    value = YAMLValue(.null)
+                } else if let bool = try? single.decode(Bool.self) {
+                    value = YAMLValue(.bool(bool))
+                } else if let string = try? single.decode(String.self) {
+                    value = YAMLValue(.string(string))
+                } else if let int = try? single.decode(Int.self) {
+                    value = YAMLValue(.int(int))
+                } else {
+                    let double = try single.decode(Double.self)
+                    if double.rounded() == double && abs(double) >= 0x1p63 {
+                        throw YAMLError(
+                            line: 1, message: "the integer '\(double)' does not fit in 64 bits")
+                    }
+                    value = YAMLValue(.double(double))
+                }
             }
-        case let array as [Any]:
-            var items: [YAMLValue] = []
-            for item in array { items.append(try decoded(item)) }
-            return YAMLValue(.sequence(items))
-        case let object as [String: Any]:
-            var entries: [Entry] = []
-            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-                entries.append(Entry(key: key, value: try decoded(value)))
-            }
-            return YAMLValue(.mapping(entries))
-        default:
-            throw YAMLError(line: 1, message: "unexpected JSON value '\(object)'")
         }
     }
 

