@@ -32,11 +32,8 @@ enum HostPermissions {
             // A far end of loopback, multicast or broadcast addresses only is no flow (a rule
             // for it matches no new connection of a flow; see HostMatch).
             if let peer = rule.peer {
-                let (family, range) = (
-                    peer.family,
-                    HostAddress.value(peer.address)...HostAddress.value(peer.lastAddress)
-                )
-                if !IntervalSet([range]).sparseOverlaps(HostAddress.ordinary(family)) { continue }
+                let range = HostAddress.value(peer.address)...HostAddress.value(peer.lastAddress)
+                if !HostRanges(range).overlaps(HostAddress.ordinary(peer.family)) { continue }
             }
             let subject = Subject(role, direction(rule.path))
             let peer =
@@ -100,9 +97,24 @@ enum HostPermissions {
 
     /// A rule as an excerpt for findings: trimmed of white space and shortened to about 100
     /// characters.
-    static func excerpt(_ text: some StringProtocol) -> String {
-        let trimmed = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return trimmed.count > 100 ? String(trimmed.prefix(97)) + "..." : trimmed
+    static func excerpt(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(text.utf8.count, 104))
+        var space = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\n")
+            {
+                space = !bytes.isEmpty
+                continue
+            }
+            if space { bytes.append(UInt8(ascii: " ")) }
+            space = false
+            bytes.append(byte)
+            if bytes.count > 100 { break }
+        }
+        let collapsed = String(decoding: bytes, as: UTF8.self)
+        return collapsed.utf8.count > 100 ? String(collapsed.prefix(97)) + "..." : collapsed
     }
 }
 
@@ -112,28 +124,30 @@ enum HostPermissions {
 ///
 /// For example: `10.0.0.0/8` is `0x0A000000...0x0AFFFFFF` of ``IPFamily/ipv4``.
 enum HostAddress {
+    private static let fullIPv4 = HostRanges<UInt128>(0...UInt128(UInt32.max))
+    private static let fullIPv6 = HostRanges<UInt128>.full
+    private static let specialIPv4 = HostRanges<UInt128>([
+        0...0x00FF_FFFF, 0x7F00_0000...0x7FFF_FFFF, 0xE000_0000...0xFFFF_FFFF,
+    ])
+    private static let specialIPv6 = HostRanges<UInt128>([0...1, (UInt128(0xFF) << 120)...UInt128.max])
+    private static let ordinaryIPv4 = fullIPv4.subtracting(specialIPv4)
+    private static let ordinaryIPv6 = fullIPv6.subtracting(specialIPv6)
+
     /// Every address of a family.
-    static func full(_ family: IPFamily) -> IntervalSet<UInt128> {
-        family == .ipv4 ? IntervalSet([0...UInt128(UInt32.max)]) : .full
+    static func full(_ family: IPFamily) -> HostRanges<UInt128> {
+        family == .ipv4 ? fullIPv4 : fullIPv6
     }
 
     /// Addresses no flow has as its far end nor as the host's own: the unspecified network
     /// (`0.0.0.0/8`, `::/128`), loopback (`127.0.0.0/8`, `::1/128`), multicast (`224.0.0.0/4`,
     /// `ff00::/8`) and `240.0.0.0/4` with the broadcast address.
-    static func special(_ family: IPFamily) -> IntervalSet<UInt128> {
-        switch family {
-        case .ipv4:
-            IntervalSet([
-                0...0x00FF_FFFF, 0x7F00_0000...0x7FFF_FFFF, 0xE000_0000...0xFFFF_FFFF,
-            ])
-        case .ipv6:
-            IntervalSet([0...1, (UInt128(0xFF) << 120)...UInt128.max])
-        }
+    static func special(_ family: IPFamily) -> HostRanges<UInt128> {
+        family == .ipv4 ? specialIPv4 : specialIPv6
     }
 
     /// Every address of a family but the special ones.
-    static func ordinary(_ family: IPFamily) -> IntervalSet<UInt128> {
-        full(family).subtracting(special(family))
+    static func ordinary(_ family: IPFamily) -> HostRanges<UInt128> {
+        family == .ipv4 ? ordinaryIPv4 : ordinaryIPv6
     }
 
     /// The value of an address.
@@ -143,9 +157,12 @@ enum HostAddress {
     }
 
     /// Parses `A`, `A/LEN`, `A/MASK` (IPv4, contiguous) or `A-B`; `nil` when malformed.
-    static func parse(_ text: some StringProtocol) -> (
-        family: IPFamily, range: ClosedRange<UInt128>
-    )? {
+    static func parse(_ text: Substring) -> (family: IPFamily, range: ClosedRange<UInt128>)? {
+        if let (value, length) = fastIPv4(text) {
+            let bits = UInt32(truncatingIfNeeded: value)
+            let mask: UInt32 = length == 0 ? 0 : UInt32.max << (32 - UInt32(length))
+            return (.ipv4, UInt128(bits & mask)...UInt128(bits | ~mask))
+        }
         if let dash = text.firstIndex(of: "-") {
             guard let low = IPAddress(text[..<dash]),
                 let high = IPAddress(text[text.index(after: dash)...]),
@@ -175,18 +192,54 @@ enum HostAddress {
         return (address.family, value(low)...value(high))
     }
 
+    /// `a.b.c.d` or `a.b.c.d/len` read byte by byte, the way iptables-save and nft print
+    /// them; `nil` for anything else (IPv6, masks, ranges), which the general parser reads.
+    private static func fastIPv4(_ text: Substring) -> (UInt32, Int)? {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        var length = 0
+        var lengthDigits = 0
+        var slashed = false
+        for byte in text.utf8 {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                let digit = byte - UInt8(ascii: "0")
+                if slashed {
+                    length = length * 10 + Int(digit)
+                    lengthDigits += 1
+                    if length > 32 { return nil }
+                } else {
+                    octet = octet * 10 + UInt32(digit)
+                    digits += 1
+                    if digits > 3 || octet > 255 { return nil }
+                }
+            } else if byte == UInt8(ascii: "."), !slashed, digits > 0, dots < 3 {
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if byte == UInt8(ascii: "/"), !slashed, digits > 0, dots == 3 {
+                slashed = true
+            } else {
+                return nil
+            }
+        }
+        guard dots == 3, digits > 0, !slashed || lengthDigits > 0 else { return nil }
+        return (value << 8 | octet, slashed ? length : 32)
+    }
+
     /// The set as an endpoint set of its family.
-    static func endpoints(_ set: IntervalSet<UInt128>, _ family: IPFamily) -> EndpointSet {
+    static func endpoints(_ set: HostRanges<UInt128>, _ family: IPFamily) -> EndpointSet {
         switch family {
         case .ipv4:
             EndpointSet(
                 ipv4: IntervalSet(
                     set.ranges.map {
-                        UInt32(
-                            truncatingIfNeeded: $0.lowerBound)...UInt32(
-                                truncatingIfNeeded: $0.upperBound)
+                        UInt32(truncatingIfNeeded: $0.lowerBound)...UInt32(
+                            truncatingIfNeeded: $0.upperBound)
                     }))
-        case .ipv6: EndpointSet(ipv6: set)
+        case .ipv6: EndpointSet(ipv6: set.intervalSet)
         }
     }
 }
@@ -198,11 +251,11 @@ enum HostAddress {
 /// `10.0.0.0/8 × tcp × 22`.
 struct PacketBox: Hashable, Sendable {
     /// The far end's addresses, as ``HostAddress`` values.
-    var peers: IntervalSet<UInt128>
+    var peers: HostRanges<UInt128>
     /// The IP protocols.
-    var protocols: ProtocolSet
+    var protocols: ProtocolBits
     /// The destination ports, or ICMP types.
-    var ports: IntervalSet<UInt16>
+    var ports: HostRanges<UInt16>
 
     /// Every packet of a family.
     static func everything(_ family: IPFamily) -> PacketBox {
@@ -215,26 +268,26 @@ struct PacketBox: Hashable, Sendable {
     /// The packets in both boxes.
     func intersection(_ other: PacketBox) -> PacketBox {
         PacketBox(
-            peers: peers.sparseIntersection(other.peers),
+            peers: peers.intersection(other.peers),
             protocols: protocols.intersection(other.protocols),
             ports: ports.intersection(other.ports))
     }
 
     /// Whether the boxes share a packet, without building their intersection.
     func overlaps(_ other: PacketBox) -> Bool {
-        protocols.numbers.sparseOverlaps(other.protocols.numbers)
-            && ports.sparseOverlaps(other.ports) && peers.sparseOverlaps(other.peers)
+        protocols.overlaps(other.protocols) && ports.overlaps(other.ports)
+            && peers.overlaps(other.peers)
     }
 
     /// The packets of this box not in `other`, as at most three disjoint boxes.
     func subtracting(_ other: PacketBox) -> [PacketBox] {
         guard overlaps(other) else { return [self] }
         var pieces: [PacketBox] = []
-        let outside = peers.sparseSubtracting(other.peers)
+        let outside = peers.subtracting(other.peers)
         if !outside.isEmpty {
             pieces.append(PacketBox(peers: outside, protocols: protocols, ports: ports))
         }
-        let inside = peers.sparseIntersection(other.peers)
+        let inside = peers.intersection(other.peers)
         let otherProtocols = protocols.subtracting(other.protocols)
         if !otherProtocols.isEmpty {
             pieces.append(PacketBox(peers: inside, protocols: otherProtocols, ports: ports))
@@ -260,9 +313,64 @@ struct PacketBox: Hashable, Sendable {
     }
 }
 
-extension IntervalSet {
+/// A set of unsigned integers as sorted, disjoint, non-adjacent ranges, like ``IntervalSet``,
+/// for the host readers' evaluation: its operations search the larger operand by bisection,
+/// so that a few ranges against a long block list cost a few searches, and, being of this
+/// module, they are specialized for addresses and ports.
+///
+/// For example: `HostRanges([443...443, 80...80])` holds `80`, `443`.
+struct HostRanges<Bound: FixedWidthInteger & UnsignedInteger & Sendable>: Hashable, Sendable {
+    /// The ranges, sorted, disjoint and not adjacent.
+    private(set) var ranges: [ClosedRange<Bound>]
+
+    /// Ranges already sorted, disjoint and not adjacent.
+    init(normalized ranges: [ClosedRange<Bound>]) {
+        self.ranges = ranges
+    }
+
+    /// The union of some ranges.
+    init(_ unsorted: [ClosedRange<Bound>]) {
+        let sorted = unsorted.sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [ClosedRange<Bound>] = []
+        merged.reserveCapacity(sorted.count)
+        for range in sorted {
+            if let last = merged.last,
+                last.upperBound == Bound.max || range.lowerBound <= last.upperBound + 1
+            {
+                if range.upperBound > last.upperBound {
+                    merged[merged.count - 1] = last.lowerBound...range.upperBound
+                }
+            } else {
+                merged.append(range)
+            }
+        }
+        ranges = merged
+    }
+
+    /// One range.
+    init(_ range: ClosedRange<Bound>) {
+        ranges = [range]
+    }
+
+    /// The values of an interval set.
+    init(_ set: IntervalSet<Bound>) {
+        ranges = set.ranges
+    }
+
+    /// Nothing.
+    static var empty: HostRanges { HostRanges(normalized: []) }
+    /// Every value.
+    static var full: HostRanges { HostRanges(Bound.min...Bound.max) }
+
+    /// Whether the set holds nothing.
+    var isEmpty: Bool { ranges.isEmpty }
+    /// Whether the set holds every value.
+    var isFull: Bool { ranges.count == 1 && ranges[0] == Bound.min...Bound.max }
+    /// The values as an interval set.
+    var intervalSet: IntervalSet<Bound> { IntervalSet(ranges) }
+
     /// The index of the first range that ends at or after `value`.
-    fileprivate func firstRange(endingAtOrAfter value: Bound) -> Int {
+    private func firstRange(endingAtOrAfter value: Bound) -> Int {
         var low = 0
         var high = ranges.count
         while low < high {
@@ -272,9 +380,8 @@ extension IntervalSet {
         return low
     }
 
-    /// Whether the sets share a value: binary searches from the smaller set into the larger,
-    /// so that a few ranges against many cost a few searches.
-    func sparseOverlaps(_ other: IntervalSet) -> Bool {
+    /// Whether the sets share a value.
+    func overlaps(_ other: HostRanges) -> Bool {
         let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
         for range in small.ranges {
             let index = large.firstRange(endingAtOrAfter: range.lowerBound)
@@ -285,29 +392,25 @@ extension IntervalSet {
         return false
     }
 
-    /// The values in both sets, searching from the smaller into the larger.
-    func sparseIntersection(_ other: IntervalSet) -> IntervalSet {
+    /// The values in both sets.
+    func intersection(_ other: HostRanges) -> HostRanges {
         let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
-        if small.ranges.count == 1 && large.ranges.count == 1 {
-            return intersection(other)
-        }
         var result: [ClosedRange<Bound>] = []
         for range in small.ranges {
             var index = large.firstRange(endingAtOrAfter: range.lowerBound)
             while index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
                 let piece = large.ranges[index]
                 result.append(
-                    Swift.max(
-                        piece.lowerBound, range.lowerBound)...Swift.min(
-                            piece.upperBound, range.upperBound))
+                    Swift.max(piece.lowerBound, range.lowerBound)...Swift.min(
+                        piece.upperBound, range.upperBound))
                 index += 1
             }
         }
-        return IntervalSet(result)
+        return HostRanges(normalized: result)
     }
 
-    /// The values of this set not in `other`, searching `other` for each range of this set.
-    func sparseSubtracting(_ other: IntervalSet) -> IntervalSet {
+    /// The values of this set not in `other`.
+    func subtracting(_ other: HostRanges) -> HostRanges {
         if other.isEmpty || isEmpty { return self }
         var result: [ClosedRange<Bound>] = []
         for range in ranges {
@@ -326,6 +429,122 @@ extension IntervalSet {
             }
             if !exhausted { result.append(lower...range.upperBound) }
         }
-        return IntervalSet(result)
+        return HostRanges(normalized: result)
+    }
+
+    /// The values in either set.
+    func union(_ other: HostRanges) -> HostRanges {
+        if other.isEmpty { return self }
+        if isEmpty { return other }
+        return HostRanges(ranges + other.ranges)
+    }
+
+    /// Whether every value of this set is in `other`.
+    func isSubset(of other: HostRanges) -> Bool { subtracting(other).isEmpty }
+}
+
+/// A set of IP protocol numbers as a 256-bit map, like ``ProtocolSet``, for the host readers'
+/// evaluation.
+///
+/// For example: `ProtocolBits(6)` is TCP.
+struct ProtocolBits: Hashable, Sendable {
+    private var words: [UInt64]
+
+    private init(words: [UInt64]) {
+        self.words = words
+    }
+
+    /// One protocol.
+    init(_ number: UInt8) {
+        var words: [UInt64] = [0, 0, 0, 0]
+        words[Int(number) / 64] = 1 << (UInt64(number) % 64)
+        self.words = words
+    }
+
+    /// The protocols of a protocol set.
+    init(_ set: ProtocolSet) {
+        var words: [UInt64] = [0, 0, 0, 0]
+        for range in set.numbers.ranges {
+            for number in range { words[Int(number) / 64] |= 1 << (UInt64(number) % 64) }
+        }
+        self.words = words
+    }
+
+    /// Every protocol.
+    static let all = ProtocolBits(words: [.max, .max, .max, .max])
+    /// No protocol.
+    static let none = ProtocolBits(words: [0, 0, 0, 0])
+    /// TCP.
+    static let tcp = ProtocolBits(6)
+    /// UDP.
+    static let udp = ProtocolBits(17)
+    /// SCTP.
+    static let sctp = ProtocolBits(132)
+    /// ICMP.
+    static let icmp = ProtocolBits(1)
+    /// ICMPv6.
+    static let icmpv6 = ProtocolBits(58)
+
+    /// Whether the set holds no protocol.
+    var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    /// Whether the set holds every protocol.
+    var isAll: Bool { words.allSatisfy { $0 == .max } }
+
+    /// The protocols in both sets.
+    func intersection(_ other: ProtocolBits) -> ProtocolBits {
+        ProtocolBits(words: zip(words, other.words).map { $0 & $1 })
+    }
+    /// The protocols in either set.
+    func union(_ other: ProtocolBits) -> ProtocolBits {
+        ProtocolBits(words: zip(words, other.words).map { $0 | $1 })
+    }
+    /// The protocols in this set and not in `other`.
+    func subtracting(_ other: ProtocolBits) -> ProtocolBits {
+        ProtocolBits(words: zip(words, other.words).map { $0 & ~$1 })
+    }
+    /// Whether the sets share a protocol.
+    func overlaps(_ other: ProtocolBits) -> Bool {
+        words[0] & other.words[0] != 0 || words[1] & other.words[1] != 0
+            || words[2] & other.words[2] != 0 || words[3] & other.words[3] != 0
+    }
+
+    /// The protocols as a protocol set.
+    var protocolSet: ProtocolSet {
+        if isAll { return .all }
+        var ranges: [ClosedRange<UInt8>] = []
+        for number in 0...255 where words[number / 64] & (1 << (UInt64(number) % 64)) != 0 {
+            let value = UInt8(number)
+            if let last = ranges.last, last.upperBound + 1 == value {
+                ranges[ranges.count - 1] = last.lowerBound...value
+            } else {
+                ranges.append(value...value)
+            }
+        }
+        return ProtocolSet(numbers: IntervalSet(ranges))
+    }
+}
+
+/// Splitting text on bytes rather than characters, for the host readers' long inputs.
+enum HostText {
+    /// The lines of a text, without their line feeds (a carriage return before one is kept).
+    static func lines(_ text: String) -> [Substring] {
+        split(Substring(text), on: UInt8(ascii: "\n"))
+    }
+
+    /// The pieces of `text` between occurrences of an ASCII byte, empty ones included.
+    static func split(_ text: Substring, on separator: UInt8) -> [Substring] {
+        var pieces: [Substring] = []
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        var index = start
+        while index != bytes.endIndex {
+            if bytes[index] == separator {
+                pieces.append(text[start..<index])
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        pieces.append(text[start..<bytes.endIndex])
+        return pieces
     }
 }

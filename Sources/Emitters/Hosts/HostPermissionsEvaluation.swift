@@ -157,7 +157,8 @@ struct HostProgram: Sendable {
         let permissions = combined.map {
             Permission(
                 subject: subject, peer: HostAddress.endpoints($0.box.peers, family),
-                protocols: $0.box.protocols, ports: $0.box.ports, flows: $0.flows,
+                protocols: $0.box.protocols.protocolSet, ports: $0.box.ports.intervalSet,
+                flows: $0.flows,
                 origin: $0.origin, excerpt: $0.excerpt)
         }
         var diagnostics: [Diagnostic] = []
@@ -266,14 +267,14 @@ private struct Grant: Hashable, Sendable {
 /// drops of one kind (block lists) are one box with many addresses, searched by bisection.
 private struct DropIndex {
     struct Key: Hashable {
-        var protocols: ProtocolSet
-        var ports: IntervalSet<UInt16>
+        var protocols: ProtocolBits
+        var ports: HostRanges<UInt16>
     }
 
     struct Group {
-        var protocols: ProtocolSet
-        var ports: IntervalSet<UInt16>
-        var peers: IntervalSet<UInt128>
+        var protocols: ProtocolBits
+        var ports: HostRanges<UInt16>
+        var peers: HostRanges<UInt128>
         var pending: [ClosedRange<UInt128>]
         var lowest: UInt128
         var highest: UInt128
@@ -309,12 +310,12 @@ private struct DropIndex {
                 guard let first = box.peers.ranges.first, let last = box.peers.ranges.last
                 else { return false }
                 return first.lowerBound <= group.highest && last.upperBound >= group.lowest
-                    && box.protocols.numbers.sparseOverlaps(group.protocols.numbers)
-                    && box.ports.sparseOverlaps(group.ports)
+                    && box.protocols.overlaps(group.protocols)
+                    && box.ports.overlaps(group.ports)
             }
             guard touched else { continue }
             if !group.pending.isEmpty {
-                groups[position].peers = group.peers.union(IntervalSet(group.pending))
+                groups[position].peers = group.peers.union(HostRanges(group.pending))
                 groups[position].pending = []
             }
             let cut = PacketBox(

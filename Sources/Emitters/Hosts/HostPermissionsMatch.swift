@@ -36,7 +36,7 @@ struct HostMatch: Hashable, Sendable {
         /// The family of the addresses.
         var family: IPFamily
         /// The addresses named.
-        var set: IntervalSet<UInt128>
+        var set: HostRanges<UInt128>
         /// Whether the condition matches every other address.
         var negated: Bool
         /// The condition as written, for messages.
@@ -64,7 +64,7 @@ struct HostMatch: Hashable, Sendable {
     /// Source ports a condition names (after negation), as written.
     struct SourcePorts: Hashable, Sendable {
         /// The ports.
-        var ports: IntervalSet<UInt16>
+        var ports: HostRanges<UInt16>
         /// The condition as written.
         var text: String
     }
@@ -96,9 +96,9 @@ struct HostMatch: Hashable, Sendable {
     /// Conditions on the destination address.
     var destinations: [Addresses] = []
     /// The protocols.
-    var protocols: ProtocolSet = .all
+    var protocols: ProtocolBits = .all
     /// The destination ports or ICMP types, if the rule names them.
-    var ports: IntervalSet<UInt16>?
+    var ports: HostRanges<UInt16>?
     /// Conditions on the source port.
     var sourcePorts: [SourcePorts] = []
     /// Conditions on the input interface.
@@ -123,24 +123,25 @@ struct HostMatch: Hashable, Sendable {
     }
 
     /// Adds a condition on the protocol.
-    mutating func restrict(protocols: ProtocolSet) {
+    mutating func restrict(protocols: ProtocolBits) {
         self.protocols = self.protocols.intersection(protocols)
         if self.protocols.isEmpty { never = true }
     }
 
     /// Adds a condition on the destination port (or ICMP type) of some protocols.
-    mutating func restrict(ports: IntervalSet<UInt16>, of protocols: ProtocolSet) {
+    mutating func restrict(ports: HostRanges<UInt16>, of protocols: ProtocolBits) {
         restrict(protocols: protocols)
         self.ports = (self.ports ?? .full).intersection(ports)
         if self.ports?.isEmpty == true { never = true }
     }
 
     /// The protocols with destination ports a rule can match (`th dport`, `-m multiport`).
-    static let portProtocols = ProtocolSet(
-        numbers: IntervalSet([6...6, 17...17, 33...33, 132...132, 136...136]))
+    static let portProtocols = [6, 17, 33, 132, 136].reduce(ProtocolBits.none) {
+        $0.union(ProtocolBits($1))
+    }
 
     /// The ports a new connection's source port is chosen from, as this reader assumes.
-    static let ephemeralPorts = IntervalSet<UInt16>([1024...65535])
+    static let ephemeralPorts = HostRanges<UInt16>(1024...65535)
 
     /// What the rule matches of the new connections of flows on `path` in `family`; on the
     /// forward path, of containers behind the bridge named `bridge`.
@@ -176,9 +177,9 @@ struct HostMatch: Hashable, Sendable {
         let ordinary = HostAddress.ordinary(evaluated)
         for condition in ownSide {
             if condition.family != evaluated { return .never }
-            let set = condition.negated ? full.sparseSubtracting(condition.set) : condition.set
-            if !set.sparseOverlaps(ordinary) { return .never }
-            if ordinary.sparseSubtracting(set).isEmpty { continue }
+            let set = condition.negated ? full.subtracting(condition.set) : condition.set
+            if !set.overlaps(ordinary) { return .never }
+            if ordinary.isSubset(of: set) { continue }
             if condition.negated {
                 reasons.append(
                     "'\(condition.text)' names addresses of this host, which topogen does not know; the rule is not compared"
@@ -188,12 +189,12 @@ struct HostMatch: Hashable, Sendable {
         var peers = full
         for condition in peerSide {
             if condition.family != evaluated { return .never }
-            let set = condition.negated ? full.sparseSubtracting(condition.set) : condition.set
-            peers = peers.sparseIntersection(set)
+            let set = condition.negated ? full.subtracting(condition.set) : condition.set
+            peers = peers.intersection(set)
         }
-        if !peers.sparseOverlaps(ordinary) { return .never }
+        if !peers.overlaps(ordinary) { return .never }
         for condition in sourcePorts {
-            if !condition.ports.sparseOverlaps(Self.ephemeralPorts) { return .never }
+            if !condition.ports.overlaps(Self.ephemeralPorts) { return .never }
             if !Self.ephemeralPorts.isSubset(of: condition.ports) {
                 reasons.append(
                     "'\(condition.text)' matches some source ports of new connections; source ports are not compared"
@@ -202,7 +203,7 @@ struct HostMatch: Hashable, Sendable {
         }
         var protocols = self.protocols
         if !protocols.isAll {
-            protocols = protocols.subtracting(evaluated == .ipv4 ? .icmpv6 : .icmp)
+            protocols = protocols.subtracting(evaluated == .ipv4 ? ProtocolBits.icmpv6 : .icmp)
         }
         let box = PacketBox(peers: peers, protocols: protocols, ports: ports ?? .full)
         if box.isEmpty { return .never }

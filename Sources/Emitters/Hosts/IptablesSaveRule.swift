@@ -186,7 +186,7 @@ private struct OptionReader {
         case "-s", "--source", "--src", "-d", "--destination", "--dst":
             let text = try value(after: option)
             var set: [ClosedRange<UInt128>] = []
-            for part in text.split(separator: ",") {
+            for part in HostText.split(text, on: UInt8(ascii: ",")) where !part.isEmpty {
                 guard let (family, range) = HostAddress.parse(part) else {
                     throw fail("'\(text)' is no address or network")
                 }
@@ -198,7 +198,7 @@ private struct OptionReader {
                 set.append(range)
             }
             let condition = HostMatch.Addresses(
-                family: family, set: IntervalSet(set), negated: negated,
+                family: family, set: HostRanges(set), negated: negated,
                 text: "\(written) \(text)")
             if option.hasPrefix("-s") || option == "--src" {
                 match.sources.append(condition)
@@ -212,7 +212,7 @@ private struct OptionReader {
                     "'-p \(name)' is not a protocol topogen diff knows; the rule is not compared")
                 return
             }
-            match.restrict(protocols: negated ? ProtocolSet.all.subtracting(protocols) : protocols)
+            match.restrict(protocols: negated ? ProtocolBits.all.subtracting(protocols) : protocols)
         case "-i", "--in-interface", "-o", "--out-interface":
             let name = try value(after: option)
             let condition = HostMatch.Interface(
@@ -240,11 +240,11 @@ private struct OptionReader {
                 )
                 return
             }
-            if negated { ports = IntervalSet.full.subtracting(ports) }
+            if negated { ports = HostRanges.full.subtracting(ports) }
             if option == "--ports" {
                 // Either port: a new connection's source port is ephemeral, so a list of ports
                 // below 1024 matches destination ports only.
-                if ports.sparseOverlaps(HostMatch.ephemeralPorts) {
+                if ports.overlaps(HostMatch.ephemeralPorts) {
                     match.unreadable.append(
                         "'\(written) \(text)' matches source ports too; the rule is not compared")
                     return
@@ -259,7 +259,7 @@ private struct OptionReader {
                 )
                 return
             }
-            if negated { ports = IntervalSet.full.subtracting(ports) }
+            if negated { ports = HostRanges.full.subtracting(ports) }
             match.restrict(protocols: moduleProtocols)
             match.sourcePorts.append(
                 HostMatch.SourcePorts(ports: ports, text: "\(written) \(text)"))
@@ -288,7 +288,7 @@ private struct OptionReader {
                 return
             }
             match.restrict(
-                ports: negated ? IntervalSet.full.subtracting(types) : types,
+                ports: negated ? HostRanges.full.subtracting(types) : types,
                 of: isV6 ? .icmpv6 : .icmp)
         case "--ctstate", "--state":
             let text = try value(after: option)
@@ -318,7 +318,7 @@ private struct OptionReader {
                 throw fail("'\(text)' is no address range")
             }
             let condition = HostMatch.Addresses(
-                family: family, set: IntervalSet([range]), negated: negated,
+                family: family, set: HostRanges(range), negated: negated,
                 text: "\(written) \(text)")
             if option == "--src-range" {
                 match.sources.append(condition)
@@ -337,41 +337,41 @@ private struct OptionReader {
     }
 
     /// The protocols the current module's port options apply to.
-    var moduleProtocols: ProtocolSet {
+    var moduleProtocols: ProtocolBits {
         switch module {
         case "tcp": .tcp
         case "udp": .udp
         case "sctp": .sctp
-        case "udplite": ProtocolSet(136)
-        case "dccp": ProtocolSet(33)
+        case "udplite": ProtocolBits(136)
+        case "dccp": ProtocolBits(33)
         default: HostMatch.portProtocols
         }
     }
 
     /// A protocol as `-p` names it; `nil` when unknown.
-    static func protocols(named name: Substring) -> ProtocolSet? {
+    static func protocols(named name: Substring) -> ProtocolBits? {
         switch name.lowercased() {
         case "all", "0": .all
-        case "udplite": ProtocolSet(136)
-        case "dccp": ProtocolSet(33)
-        case "igmp": ProtocolSet(2)
-        case "mh", "ipv6-mh": ProtocolSet(135)
-        default: ProtocolSet.number(named: String(name)).map { ProtocolSet($0) }
+        case "udplite": ProtocolBits(136)
+        case "dccp": ProtocolBits(33)
+        case "igmp": ProtocolBits(2)
+        case "mh", "ipv6-mh": ProtocolBits(135)
+        default: ProtocolSet.number(named: String(name)).map { ProtocolBits($0) }
         }
     }
 
     /// Ports as `22`, `1000:2000`, `:1023`, `1024:`, or a comma-separated list of them.
-    static func ports(_ text: Substring) -> IntervalSet<UInt16>? {
+    static func ports(_ text: Substring) -> HostRanges<UInt16>? {
         var ranges: [ClosedRange<UInt16>] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: ":", omittingEmptySubsequences: false)
+        for part in HostText.split(text, on: UInt8(ascii: ",")) {
+            let bounds = HostText.split(part, on: UInt8(ascii: ":"))
             guard bounds.count <= 2 else { return nil }
             let low = bounds[0].isEmpty ? 0 : UInt16(bounds[0])
             let high = bounds.count == 1 ? low : (bounds[1].isEmpty ? 65535 : UInt16(bounds[1]))
             guard let low, let high, low <= high else { return nil }
             ranges.append(low...high)
         }
-        return IntervalSet(ranges)
+        return HostRanges(ranges)
     }
 
     /// TCP flags as `SYN,ACK`, `ALL`, `NONE`; `nil` when a name is unknown.
@@ -392,14 +392,14 @@ private struct OptionReader {
 
     /// ICMP or ICMPv6 types as iptables names them: a number, a name, or `any`; `nil` with a
     /// code (`3/4`) or an unknown name.
-    static func icmpTypes(_ text: Substring, ipv6: Bool) -> IntervalSet<UInt16>? {
+    static func icmpTypes(_ text: Substring, ipv6: Bool) -> HostRanges<UInt16>? {
         let name = text.lowercased()
         if name == "any" { return .full }
-        if let number = UInt8(name) { return IntervalSet([UInt16(number)...UInt16(number)]) }
+        if let number = UInt8(name) { return HostRanges(UInt16(number)...UInt16(number)) }
         guard let number = ipv6 ? IcmpTypeNames.ipv6[name] : IcmpTypeNames.ipv4[name] else {
             return nil
         }
-        return IntervalSet([UInt16(number)...UInt16(number)])
+        return HostRanges(UInt16(number)...UInt16(number))
     }
 }
 
