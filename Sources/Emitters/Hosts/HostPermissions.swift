@@ -87,21 +87,43 @@ enum HostPermissions {
     /// `server-postgres,server-dns`, as topogen writes them; any other comment names none.
     static func flows(inComment comment: String?) -> [String] {
         guard let comment, !comment.isEmpty else { return [] }
-        let ids = comment.split(separator: ",", omittingEmptySubsequences: false)
-        let valid = ids.allSatisfy { id in
-            id.contains("-") && id.first != "-" && id.last != "-"
-                && id.allSatisfy { ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" }
+        var hyphen = false
+        var previous = UInt8(ascii: ",")
+        for byte in comment.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            case UInt8(ascii: "-"):
+                guard previous != UInt8(ascii: ","), previous != UInt8(ascii: "-") else {
+                    return []
+                }
+                hyphen = true
+            case UInt8(ascii: ","):
+                guard hyphen, previous != UInt8(ascii: ","), previous != UInt8(ascii: "-") else {
+                    return []
+                }
+                hyphen = false
+            default:
+                return []
+            }
+            previous = byte
         }
-        return valid ? ids.map(String.init) : []
+        guard hyphen, previous != UInt8(ascii: "-") else { return [] }
+        return comment.split(separator: ",").map(String.init)
     }
 
     /// A rule as an excerpt for findings: trimmed of white space and shortened to about 100
     /// characters.
     static func excerpt(_ text: Substring) -> String {
+        excerpt(bytes: text.utf8)
+    }
+
+    /// A rule given as bytes as an excerpt for findings.
+    static func excerpt(bytes text: some Sequence<UInt8>) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(text.utf8.count, 104))
+        bytes.reserveCapacity(101)
         var space = false
-        for byte in text.utf8 {
+        for byte in text {
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
                 || byte == UInt8(ascii: "\n")
             {
@@ -113,8 +135,11 @@ enum HostPermissions {
             bytes.append(byte)
             if bytes.count > 100 { break }
         }
-        let collapsed = String(decoding: bytes, as: UTF8.self)
-        return collapsed.utf8.count > 100 ? String(collapsed.prefix(97)) + "..." : collapsed
+        guard bytes.count > 100 else { return String(decoding: bytes, as: UTF8.self) }
+        // Cut at 97 bytes, back to the start of a character.
+        var cut = 97
+        while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return String(decoding: bytes[..<cut], as: UTF8.self) + "..."
     }
 }
 
@@ -129,7 +154,9 @@ enum HostAddress {
     private static let specialIPv4 = HostRanges<UInt128>([
         0...0x00FF_FFFF, 0x7F00_0000...0x7FFF_FFFF, 0xE000_0000...0xFFFF_FFFF,
     ])
-    private static let specialIPv6 = HostRanges<UInt128>([0...1, (UInt128(0xFF) << 120)...UInt128.max])
+    private static let specialIPv6 = HostRanges<UInt128>([
+        0...1, (UInt128(0xFF) << 120)...UInt128.max,
+    ])
     private static let ordinaryIPv4 = fullIPv4.subtracting(specialIPv4)
     private static let ordinaryIPv6 = fullIPv6.subtracting(specialIPv6)
 
@@ -156,12 +183,27 @@ enum HostAddress {
             ? UInt128(address.low) : UInt128(address.high) << 64 | UInt128(address.low)
     }
 
+    /// Parses `A`, `A/LEN`, `A/MASK` (IPv4, contiguous) or `A-B` given as bytes.
+    static func parse(_ bytes: ArraySlice<UInt8>) -> (
+        family: IPFamily, range: ClosedRange<UInt128>
+    )? {
+        if let (value, length) = fastIPv4(bytes) {
+            return ipv4(value, length)
+        }
+        return parse(Substring(String(decoding: bytes, as: UTF8.self)))
+    }
+
+    private static func ipv4(_ value: UInt32, _ length: Int) -> (
+        family: IPFamily, range: ClosedRange<UInt128>
+    ) {
+        let mask: UInt32 = length == 0 ? 0 : UInt32.max << (32 - UInt32(length))
+        return (.ipv4, UInt128(value & mask)...UInt128(value | ~mask))
+    }
+
     /// Parses `A`, `A/LEN`, `A/MASK` (IPv4, contiguous) or `A-B`; `nil` when malformed.
     static func parse(_ text: Substring) -> (family: IPFamily, range: ClosedRange<UInt128>)? {
-        if let (value, length) = fastIPv4(text) {
-            let bits = UInt32(truncatingIfNeeded: value)
-            let mask: UInt32 = length == 0 ? 0 : UInt32.max << (32 - UInt32(length))
-            return (.ipv4, UInt128(bits & mask)...UInt128(bits | ~mask))
+        if let (value, length) = fastIPv4(text.utf8) {
+            return ipv4(value, length)
         }
         if let dash = text.firstIndex(of: "-") {
             guard let low = IPAddress(text[..<dash]),
@@ -194,7 +236,7 @@ enum HostAddress {
 
     /// `a.b.c.d` or `a.b.c.d/len` read byte by byte, the way iptables-save and nft print
     /// them; `nil` for anything else (IPv6, masks, ranges), which the general parser reads.
-    private static func fastIPv4(_ text: Substring) -> (UInt32, Int)? {
+    private static func fastIPv4(_ bytes: some Sequence<UInt8>) -> (UInt32, Int)? {
         var value: UInt32 = 0
         var octet: UInt32 = 0
         var digits = 0
@@ -202,7 +244,7 @@ enum HostAddress {
         var length = 0
         var lengthDigits = 0
         var slashed = false
-        for byte in text.utf8 {
+        for byte in bytes {
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 let digit = byte - UInt8(ascii: "0")
                 if slashed {
@@ -236,8 +278,9 @@ enum HostAddress {
             EndpointSet(
                 ipv4: IntervalSet(
                     set.ranges.map {
-                        UInt32(truncatingIfNeeded: $0.lowerBound)...UInt32(
-                            truncatingIfNeeded: $0.upperBound)
+                        UInt32(
+                            truncatingIfNeeded: $0.lowerBound)...UInt32(
+                                truncatingIfNeeded: $0.upperBound)
                     }))
         case .ipv6: EndpointSet(ipv6: set.intervalSet)
         }
@@ -401,8 +444,9 @@ struct HostRanges<Bound: FixedWidthInteger & UnsignedInteger & Sendable>: Hashab
             while index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
                 let piece = large.ranges[index]
                 result.append(
-                    Swift.max(piece.lowerBound, range.lowerBound)...Swift.min(
-                        piece.upperBound, range.upperBound))
+                    Swift.max(
+                        piece.lowerBound, range.lowerBound)...Swift.min(
+                            piece.upperBound, range.upperBound))
                 index += 1
             }
         }
@@ -448,32 +492,42 @@ struct HostRanges<Bound: FixedWidthInteger & UnsignedInteger & Sendable>: Hashab
 ///
 /// For example: `ProtocolBits(6)` is TCP.
 struct ProtocolBits: Hashable, Sendable {
-    private var words: [UInt64]
+    private var word0: UInt64
+    private var word1: UInt64
+    private var word2: UInt64
+    private var word3: UInt64
 
-    private init(words: [UInt64]) {
-        self.words = words
+    private init(_ word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64) {
+        self.word0 = word0
+        self.word1 = word1
+        self.word2 = word2
+        self.word3 = word3
     }
 
     /// One protocol.
     init(_ number: UInt8) {
-        var words: [UInt64] = [0, 0, 0, 0]
-        words[Int(number) / 64] = 1 << (UInt64(number) % 64)
-        self.words = words
+        let bit: UInt64 = 1 << (UInt64(number) % 64)
+        switch number / 64 {
+        case 0: self.init(bit, 0, 0, 0)
+        case 1: self.init(0, bit, 0, 0)
+        case 2: self.init(0, 0, bit, 0)
+        default: self.init(0, 0, 0, bit)
+        }
     }
 
     /// The protocols of a protocol set.
     init(_ set: ProtocolSet) {
-        var words: [UInt64] = [0, 0, 0, 0]
+        var bits = ProtocolBits.none
         for range in set.numbers.ranges {
-            for number in range { words[Int(number) / 64] |= 1 << (UInt64(number) % 64) }
+            for number in range { bits = bits.union(ProtocolBits(number)) }
         }
-        self.words = words
+        self = bits
     }
 
     /// Every protocol.
-    static let all = ProtocolBits(words: [.max, .max, .max, .max])
+    static let all = ProtocolBits(.max, .max, .max, .max)
     /// No protocol.
-    static let none = ProtocolBits(words: [0, 0, 0, 0])
+    static let none = ProtocolBits(0, 0, 0, 0)
     /// TCP.
     static let tcp = ProtocolBits(6)
     /// UDP.
@@ -486,38 +540,43 @@ struct ProtocolBits: Hashable, Sendable {
     static let icmpv6 = ProtocolBits(58)
 
     /// Whether the set holds no protocol.
-    var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    var isEmpty: Bool { word0 | word1 | word2 | word3 == 0 }
     /// Whether the set holds every protocol.
-    var isAll: Bool { words.allSatisfy { $0 == .max } }
+    var isAll: Bool { word0 & word1 & word2 & word3 == .max }
 
     /// The protocols in both sets.
     func intersection(_ other: ProtocolBits) -> ProtocolBits {
-        ProtocolBits(words: zip(words, other.words).map { $0 & $1 })
+        ProtocolBits(
+            word0 & other.word0, word1 & other.word1, word2 & other.word2, word3 & other.word3)
     }
     /// The protocols in either set.
     func union(_ other: ProtocolBits) -> ProtocolBits {
-        ProtocolBits(words: zip(words, other.words).map { $0 | $1 })
+        ProtocolBits(
+            word0 | other.word0, word1 | other.word1, word2 | other.word2, word3 | other.word3)
     }
     /// The protocols in this set and not in `other`.
     func subtracting(_ other: ProtocolBits) -> ProtocolBits {
-        ProtocolBits(words: zip(words, other.words).map { $0 & ~$1 })
+        ProtocolBits(
+            word0 & ~other.word0, word1 & ~other.word1, word2 & ~other.word2,
+            word3 & ~other.word3)
     }
     /// Whether the sets share a protocol.
-    func overlaps(_ other: ProtocolBits) -> Bool {
-        words[0] & other.words[0] != 0 || words[1] & other.words[1] != 0
-            || words[2] & other.words[2] != 0 || words[3] & other.words[3] != 0
-    }
+    func overlaps(_ other: ProtocolBits) -> Bool { !intersection(other).isEmpty }
 
     /// The protocols as a protocol set.
     var protocolSet: ProtocolSet {
         if isAll { return .all }
         var ranges: [ClosedRange<UInt8>] = []
-        for number in 0...255 where words[number / 64] & (1 << (UInt64(number) % 64)) != 0 {
-            let value = UInt8(number)
-            if let last = ranges.last, last.upperBound + 1 == value {
-                ranges[ranges.count - 1] = last.lowerBound...value
-            } else {
-                ranges.append(value...value)
+        for (offset, word) in [word0, word1, word2, word3].enumerated() {
+            var rest = word
+            while rest != 0 {
+                let value = UInt8(offset * 64 + rest.trailingZeroBitCount)
+                rest &= rest - 1
+                if let last = ranges.last, last.upperBound + 1 == value {
+                    ranges[ranges.count - 1] = last.lowerBound...value
+                } else {
+                    ranges.append(value...value)
+                }
             }
         }
         return ProtocolSet(numbers: IntervalSet(ranges))
@@ -528,7 +587,25 @@ struct ProtocolBits: Hashable, Sendable {
 enum HostText {
     /// The lines of a text, without their line feeds (a carriage return before one is kept).
     static func lines(_ text: String) -> [Substring] {
-        split(Substring(text), on: UInt8(ascii: "\n"))
+        let utf8 = text.utf8
+        let ends: [Int]? = utf8.withContiguousStorageIfAvailable { buffer in
+            var ends: [Int] = []
+            for (offset, byte) in buffer.enumerated() where byte == UInt8(ascii: "\n") {
+                ends.append(offset)
+            }
+            return ends
+        }
+        guard let ends else { return split(Substring(text), on: UInt8(ascii: "\n")) }
+        var lines: [Substring] = []
+        lines.reserveCapacity(ends.count + 1)
+        var start = utf8.startIndex
+        for end in ends {
+            let index = utf8.index(utf8.startIndex, offsetBy: end)
+            lines.append(text[start..<index])
+            start = utf8.index(after: index)
+        }
+        lines.append(text[start..<utf8.endIndex])
+        return lines
     }
 
     /// The pieces of `text` between occurrences of an ASCII byte, empty ones included.

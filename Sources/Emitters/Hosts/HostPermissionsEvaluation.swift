@@ -154,12 +154,42 @@ struct HostProgram: Sendable {
         }
         var seen: Set<SourceLocation> = []
         unreadable = unreadable.filter { seen.insert($0.location).inserted }
-        let permissions = combined.map {
-            Permission(
-                subject: subject, peer: HostAddress.endpoints($0.box.peers, family),
-                protocols: $0.box.protocols.protocolSet, ports: $0.box.ports.intervalSet,
-                flows: $0.flows,
-                origin: $0.origin, excerpt: $0.excerpt)
+        let policies = Dictionary(
+            bases.map { ($0.chain, $0) }, uniquingKeysWith: { first, _ in first })
+        // Rules repeat the same protocols and ports: convert each once.
+        var protocolSets: [ProtocolBits: ProtocolSet] = [:]
+        var portSets: [HostRanges<UInt16>: IntervalSet<UInt16>] = [:]
+        let permissions = combined.map { grant in
+            let protocols =
+                protocolSets[grant.box.protocols]
+                ?? {
+                    let set = grant.box.protocols.protocolSet
+                    protocolSets[grant.box.protocols] = set
+                    return set
+                }()
+            let ports =
+                portSets[grant.box.ports]
+                ?? {
+                    let set = grant.box.ports.intervalSet
+                    portSets[grant.box.ports] = set
+                    return set
+                }()
+            var permission = Permission(
+                subject: subject, peer: HostAddress.endpoints(grant.box.peers, family),
+                protocols: protocols, ports: ports)
+            if grant.rule.position >= 0 {
+                let rule = chains[grant.rule.chain].rules[grant.rule.position]
+                permission.origin = rule.origin
+                permission.excerpt = rule.excerpt
+                permission.flows = rule.flows
+            } else if let base = policies[grant.rule.chain] {
+                permission.origin = base.origin
+                permission.excerpt = base.excerpt
+            } else {
+                permission.origin = unfiltered.origin
+                permission.excerpt = unfiltered.excerpt
+            }
+            return permission
         }
         var diagnostics: [Diagnostic] = []
         if differ {
@@ -189,8 +219,8 @@ struct HostProgram: Sendable {
                 walker.grant(
                     .everything(family),
                     by: Grant(
-                        box: .everything(family), origin: base.origin, excerpt: base.excerpt,
-                        flows: [], isPolicy: true))
+                        rule: RuleKey(chain: base.chain, position: -1), box: .everything(family),
+                        isPolicy: true))
             }
             unreadable += walker.unreadable
             accepted = accepted.map { Self.intersect($0, walker.grants) } ?? walker.grants
@@ -198,8 +228,8 @@ struct HostProgram: Sendable {
         let grants =
             accepted ?? [
                 Grant(
-                    box: .everything(family), origin: unfiltered.origin,
-                    excerpt: unfiltered.excerpt, flows: [], isPolicy: true)
+                    rule: RuleKey(chain: -1, position: -1), box: .everything(family),
+                    isPolicy: true)
             ]
         return (Self.coalesced(grants), unreadable)
     }
@@ -207,25 +237,24 @@ struct HostProgram: Sendable {
     /// The grants with the pieces one rule grants on the same protocols and ports joined
     /// into one, so that a rule is one permission however the drops before it cut it.
     private static func coalesced(_ grants: [Grant]) -> [Grant] {
-        var byOrigin: [SourceLocation: [Int]] = [:]
+        var byRule: [RuleKey: [Int]] = [:]
         for (index, grant) in grants.enumerated() {
-            byOrigin[grant.origin, default: []].append(index)
+            byRule[grant.rule, default: []].append(index)
         }
-        guard byOrigin.count < grants.count else { return grants }
+        guard byRule.count < grants.count else { return grants }
         var result: [Grant] = []
-        var done: Set<SourceLocation> = []
+        var done: Set<RuleKey> = []
         for grant in grants {
-            guard let indices = byOrigin[grant.origin], indices.count > 1 else {
+            guard let indices = byRule[grant.rule], indices.count > 1 else {
                 result.append(grant)
                 continue
             }
-            guard done.insert(grant.origin).inserted else { continue }
+            guard done.insert(grant.rule).inserted else { continue }
             var joined: [Grant] = []
             for index in indices {
                 let piece = grants[index]
                 if let same = joined.firstIndex(where: {
                     $0.box.protocols == piece.box.protocols && $0.box.ports == piece.box.ports
-                        && $0.flows == piece.flows && $0.excerpt == piece.excerpt
                 }) {
                     joined[same].box.peers = joined[same].box.peers.union(piece.box.peers)
                 } else {
@@ -253,12 +282,18 @@ struct HostProgram: Sendable {
     }
 }
 
+/// Which rule (chain and position, -1 for the chain's policy) something comes from.
+private struct RuleKey: Hashable, Sendable {
+    var chain: Int
+    var position: Int
+}
+
 /// Packets a rule lets through, with the rule.
 private struct Grant: Hashable, Sendable {
+    /// The rule or policy that grants it: its chain and position; a policy's position is -1,
+    /// and a path without base chain has chain -1 too.
+    var rule: RuleKey
     var box: PacketBox
-    var origin: SourceLocation
-    var excerpt: String
-    var flows: [String]
     /// Whether a chain's policy grants it rather than a rule.
     var isPolicy: Bool
 }
@@ -329,10 +364,8 @@ private struct DropIndex {
 /// Packets a `RETURN` sent back, with the rule, to name it when a later rule or a policy
 /// accepts them.
 private struct Passed {
+    var rule: RuleKey
     var box: PacketBox
-    var origin: SourceLocation
-    var excerpt: String
-    var flows: [String]
 }
 
 /// The evaluation of one base chain of one path and family.
@@ -342,6 +375,8 @@ private struct Walker {
     let family: IPFamily
     let subject: Subject
     let bridge: String
+    /// Every packet of the family.
+    let everything: PacketBox
     var drops = DropIndex()
     var passed: [Passed] = []
     var grants: [Grant] = []
@@ -355,6 +390,7 @@ private struct Walker {
     ) {
         self.program = program
         self.bridge = bridge
+        everything = .everything(family)
         self.path = path
         self.family = family
         self.subject = subject
@@ -384,33 +420,36 @@ private struct Walker {
             if visits > HostProgram.visitLimit {
                 throw HostProgram.TooComplex(chain: program.chains[chain].name)
             }
-            let rule = rules[position]
-            if case .next = rule.action { continue }
+            let action = rules[position].action
+            if case .next = action { continue }
+            let key = RuleKey(chain: chain, position: position)
             let box: PacketBox
             let unconditional: Bool
             switch outcome(chain, position) {
             case .never: continue
             case .unreadable(let reason):
                 unreadable.append(
-                    Unreadable(location: rule.origin, reason: reason, subject: subject))
+                    Unreadable(location: rules[position].origin, reason: reason, subject: subject))
                 continue
             case .box(let matched):
-                box = matched.intersection(context)
-                unconditional = matched == .everything(family)
+                unconditional = matched == everything
+                box =
+                    unconditional
+                    ? context : context == everything ? matched : matched.intersection(context)
             }
             if box.isEmpty { continue }
-            switch rule.action {
+            switch action {
             case .next: continue
             case .unknown(let reason):
                 unreadable.append(
-                    Unreadable(location: rule.origin, reason: reason, subject: subject))
+                    Unreadable(location: rules[position].origin, reason: reason, subject: subject))
             case .accept:
-                let pieces = PacketBox.subtract(
-                    drops.subtract(from: [box]), inherited + returned)
+                var pieces = drops.subtract(from: [box])
+                if !inherited.isEmpty || !returned.isEmpty {
+                    pieces = PacketBox.subtract(pieces, inherited + returned)
+                }
                 for piece in pieces {
-                    let granted = Grant(
-                        box: piece, origin: rule.origin, excerpt: rule.excerpt,
-                        flows: rule.flows, isPolicy: false)
+                    let granted = Grant(rule: key, box: piece, isPolicy: false)
                     if unconditional {
                         grant(piece, by: granted)
                     } else {
@@ -424,12 +463,7 @@ private struct Walker {
             case .returns:
                 // A RETURN that selects packets is the decision to let them on; one that
                 // returns everything only ends the chain.
-                if !unconditional {
-                    passed.append(
-                        Passed(
-                            box: box, origin: rule.origin, excerpt: rule.excerpt,
-                            flows: rule.flows))
-                }
+                if !unconditional { passed.append(Passed(rule: key, box: box)) }
                 returned.append(box)
             case .jump(let target):
                 try walk(
@@ -455,10 +489,7 @@ private struct Walker {
             for piece in remaining {
                 let shared = piece.intersection(pass.box)
                 if !shared.isEmpty {
-                    grants.append(
-                        Grant(
-                            box: shared, origin: pass.origin, excerpt: pass.excerpt,
-                            flows: pass.flows, isPolicy: false))
+                    grants.append(Grant(rule: pass.rule, box: shared, isPolicy: false))
                 }
             }
             remaining = PacketBox.subtract(remaining, [pass.box])

@@ -119,7 +119,7 @@ struct IptablesReader: RuleReader {
     }
 
     /// Targets that decide nothing: the packet goes on to the next rule.
-    static let passingTargets: Set<Substring> = [
+    static let passingTargets: Set<String> = [
         "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "CLASSIFY", "DSCP", "TOS", "TCPMSS",
         "CHECKSUM", "TTL", "HL", "SET", "TEE", "AUDIT", "TRACE", "CONNSECMARK", "SECMARK",
         "IDLETIMER", "LED", "RATEEST", "CT", "NOTRACK", "HMARK", "TCPOPTSTRIP", "ECN",
@@ -127,7 +127,7 @@ struct IptablesReader: RuleReader {
     ]
 
     /// Targets that decide in ways topogen does not read.
-    static let unreadTargets: Set<Substring> = [
+    static let unreadTargets: Set<String> = [
         "NFQUEUE", "QUEUE", "SYNPROXY", "TARPIT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
         "NETMAP", "TPROXY", "CLUSTERIP", "DNPT", "SNPT", "MIRROR", "DELUDE", "CHAOS",
     ]
@@ -137,17 +137,18 @@ struct IptablesReader: RuleReader {
         -> (HostProgram, [HostRule.Path: HostProgram.Base])
     {
         var chains: [HostProgram.Chain] = []
-        var index: [Substring: Int] = [:]
-        var policies: [Substring: (policy: Substring, location: SourceLocation)] = [:]
+        var index: [String: Int] = [:]
+        var policies: [String: (policy: Substring, location: SourceLocation)] = [:]
         for declared in table.chains {
-            if index[declared.name] != nil {
-                throw ReadError(declared.location, "chain '\(declared.name)' is declared twice")
+            let name = String(declared.name)
+            if index[name] != nil {
+                throw ReadError(declared.location, "chain '\(name)' is declared twice")
             }
-            index[declared.name] = chains.count
-            chains.append(HostProgram.Chain(name: String(declared.name), rules: []))
-            policies[declared.name] = (declared.policy, declared.location)
+            index[name] = chains.count
+            chains.append(HostProgram.Chain(name: name, rules: []))
+            policies[name] = (declared.policy, declared.location)
         }
-        let builtIn: [(Substring, HostRule.Path)] = [
+        let builtIn: [(String, HostRule.Path)] = [
             ("INPUT", .input), ("OUTPUT", .output), ("FORWARD", .forward),
         ]
         for (name, _) in builtIn where index[name] == nil {
@@ -157,13 +158,14 @@ struct IptablesReader: RuleReader {
         if table.isHooked {
             for (name, path) in builtIn {
                 let own = IptablesEmitter.chain(path)
-                guard let target = index[Substring(own)], let chain = index[name] else { continue }
+                guard let target = index[own], let chain = index[name] else { continue }
                 chains[chain].rules.append(
                     HostProgram.Rule(
                         match: HostMatch(), action: .jump(target), origin: table.location,
                         excerpt: "-A \(name) -j \(own) (as the script hooks it)", flows: []))
             }
         }
+        var front: [Int: [HostProgram.Rule]] = [:]
         for (text, location) in table.rules {
             let rule = try IptablesSaveRule(text, family: family, location: location)
             guard let chain = index[rule.chain] else {
@@ -193,14 +195,25 @@ struct IptablesReader: RuleReader {
             }
             let read = HostProgram.Rule(
                 match: rule.match, action: action, origin: location,
-                excerpt: HostPermissions.excerpt(text),
+                excerpt: rule.excerpt,
                 flows: HostPermissions.flows(inComment: rule.match.comment))
-            if let position = rule.insertAt {
+            switch rule.insertAt {
+            case nil:
+                chains[chain].rules.append(read)
+            case 1?:
+                // Inserted first (the usual `-I CHAIN`): kept aside in reverse, to put in front
+                // once, rather than moving every rule each time.
+                front[chain, default: []].append(read)
+            case let position?:
+                if let kept = front.removeValue(forKey: chain) {
+                    chains[chain].rules.insert(contentsOf: kept.reversed(), at: 0)
+                }
                 let at = min(max(position - 1, 0), chains[chain].rules.count)
                 chains[chain].rules.insert(read, at: at)
-            } else {
-                chains[chain].rules.append(read)
             }
+        }
+        for (chain, kept) in front {
+            chains[chain].rules.insert(contentsOf: kept.reversed(), at: 0)
         }
         let program = HostProgram(chains: chains)
         try program.checkLoops(file: table.location.file)

@@ -23,7 +23,8 @@ struct IptablesSaveDocument: Sendable {
         var location: SourceLocation
         /// The family; `nil` until known.
         var family: IPFamily?
-        /// The chains declared, in order: name, policy (`-` for user chains), line.
+        /// The chains declared, in order: name, policy (`-` for user chains), line; of the
+        /// filter table only.
         var chains: [(name: Substring, policy: Substring, location: SourceLocation)] = []
         /// The rule lines, in order, with their locations.
         var rules: [(text: Substring, location: SourceLocation)] = []
@@ -119,6 +120,7 @@ struct IptablesSaveDocument: Sendable {
                 current = Table(name: name, location: location, family: family, isHooked: hooked)
             case ":":
                 guard current != nil else { throw outside(line, location) }
+                guard current?.name == "filter" else { continue }
                 let words = line.dropFirst().split(whereSeparator: \.isWhitespace)
                 guard words.count >= 2 else {
                     throw ReadError(location, "'\(line)' declares no chain policy")

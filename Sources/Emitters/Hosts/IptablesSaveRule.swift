@@ -15,18 +15,20 @@ import TopologyModel
 /// `INPUT`, target `ACCEPT`, and the match `10.0.0.0/8 × tcp × 22`.
 struct IptablesSaveRule: Sendable {
     /// The chain the rule is added to.
-    var chain: Substring
+    var chain: String
+    /// The rule in a few words, for findings.
+    var excerpt: String
     /// Where `-I CHAIN [N]` inserts it (1-based); `nil` for `-A`.
     var insertAt: Int?
     /// What it matches.
     var match: HostMatch
     /// The target or chain it jumps (`-j`) or goes (`-g`) to; `nil` when it has none.
-    var target: Substring?
+    var target: String?
     /// Whether the target is a goto (`-g`).
     var isGoto: Bool
 
     /// Modules whose options are read.
-    static let modules: Set<Substring> = [
+    static let modules: Set<String> = [
         "tcp", "udp", "sctp", "udplite", "dccp", "icmp", "icmp6", "ipv6-icmp", "multiport",
         "conntrack", "state", "comment", "addrtype", "limit", "pkttype", "iprange", "nfacct",
     ]
@@ -36,13 +38,15 @@ struct IptablesSaveRule: Sendable {
     /// - Throws: ``ReadError`` when the line is no rule of `iptables-save` output: not `-A` or
     ///   `-I`, an unterminated quote, an option without its value, a malformed address.
     init(_ line: Substring, family: IPFamily, location: SourceLocation) throws(ReadError) {
-        guard let tokens = Self.tokens(line) else {
+        let bytes = Array(line.utf8)
+        guard let tokens = ByteToken.split(bytes) else {
             throw ReadError(location, "unterminated quote in '\(HostPermissions.excerpt(line))'")
         }
         var reader = OptionReader(
-            tokens: tokens, family: family, location: location, line: line)
+            bytes: bytes, tokens: tokens, family: family, location: location, line: line)
         try reader.read()
         chain = reader.chain
+        excerpt = HostPermissions.excerpt(bytes: bytes)
         insertAt = reader.insertAt
         match = reader.match
         target = reader.target
@@ -101,71 +105,190 @@ struct IptablesSaveRule: Sendable {
     }
 }
 
-/// Reads a rule's options one by one.
+/// A word of a rule line: where it is in the line's bytes, and whether it was quoted (then
+/// without its quotes) with escapes in it.
+private struct ByteToken {
+    var range: Range<Int>
+    var escaped: Bool
+
+    /// The words of a line; `nil` when a quote is not closed.
+    static func split(_ bytes: [UInt8]) -> [ByteToken]? {
+        var tokens: [ByteToken] = []
+        tokens.reserveCapacity(24)
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+            {
+                index += 1
+                continue
+            }
+            if byte == UInt8(ascii: "\"") {
+                var scan = index + 1
+                var escaped = false
+                while scan < count && bytes[scan] != UInt8(ascii: "\"") {
+                    if bytes[scan] == UInt8(ascii: "\\") {
+                        escaped = true
+                        scan += 1
+                    }
+                    scan += 1
+                }
+                guard scan < count else { return nil }
+                tokens.append(ByteToken(range: (index + 1)..<scan, escaped: escaped))
+                index = scan + 1
+                continue
+            }
+            let start = index
+            while index < count && bytes[index] != UInt8(ascii: " ")
+                && bytes[index] != UInt8(ascii: "\t") && bytes[index] != UInt8(ascii: "\r")
+            {
+                index += 1
+            }
+            tokens.append(ByteToken(range: start..<index, escaped: false))
+        }
+        return tokens
+    }
+}
+
+/// The options a rule line can hold, as iptables-save writes them and people do.
+private enum Option {
+    case source, destination, proto, inInterface, outInterface, fragment, ipv4, ipv6, counters
+    case destinationPorts, sourcePorts, eitherPorts, syn, tcpFlags, icmpType, icmpv6Type
+    case state, comment, sourceType, destinationType, limitInterface, skipValue, packetType
+    case sourceRange, destinationRange, jump, goto, match
+
+    /// The spellings of each option.
+    static let spellings: [(StaticString, Option)] = [
+        ("-s", .source), ("--source", .source), ("--src", .source), ("-d", .destination),
+        ("--destination", .destination), ("--dst", .destination), ("-p", .proto),
+        ("--protocol", .proto), ("-i", .inInterface), ("--in-interface", .inInterface),
+        ("-o", .outInterface), ("--out-interface", .outInterface), ("-f", .fragment),
+        ("--fragment", .fragment), ("-4", .ipv4), ("--ipv4", .ipv4), ("-6", .ipv6),
+        ("--ipv6", .ipv6), ("-c", .counters), ("--set-counters", .counters),
+        ("--dport", .destinationPorts), ("--destination-port", .destinationPorts),
+        ("--dports", .destinationPorts), ("--destination-ports", .destinationPorts),
+        ("--ports", .eitherPorts), ("--sport", .sourcePorts), ("--source-port", .sourcePorts),
+        ("--sports", .sourcePorts), ("--source-ports", .sourcePorts), ("--syn", .syn),
+        ("--tcp-flags", .tcpFlags), ("--icmp-type", .icmpType), ("--icmpv6-type", .icmpv6Type),
+        ("--ctstate", .state), ("--state", .state), ("--comment", .comment),
+        ("--src-type", .sourceType), ("--dst-type", .destinationType),
+        ("--limit-iface-in", .limitInterface), ("--limit-iface-out", .limitInterface),
+        ("--limit", .skipValue), ("--limit-burst", .skipValue), ("--nfacct-name", .skipValue),
+        ("--pkt-type", .packetType), ("--src-range", .sourceRange),
+        ("--dst-range", .destinationRange), ("-j", .jump), ("--jump", .jump), ("-g", .goto),
+        ("--goto", .goto), ("-m", .match), ("--match", .match),
+    ]
+}
+
+/// Reads a rule's options one by one, from the line's bytes.
 private struct OptionReader {
-    let tokens: [Substring]
+    let bytes: [UInt8]
+    let tokens: [ByteToken]
     let family: IPFamily
     let location: SourceLocation
     let line: Substring
     var position = 0
-    var chain: Substring = ""
+    var chain = ""
     var insertAt: Int?
     var match = HostMatch()
-    var target: Substring?
+    var target: String?
     var isGoto = false
     /// The module whose options follow (`-m tcp`).
-    var module: Substring?
+    var module: String?
     /// Whether the options that follow belong to a module that is not read.
     var skipping = false
 
-    mutating func fail(_ message: String) -> ReadError {
+    func fail(_ message: String) -> ReadError {
         ReadError(location, message)
     }
 
-    mutating func value(after option: Substring) throws(ReadError) -> Substring {
+    /// Whether a word is `literal`.
+    func word(_ token: ByteToken, is literal: StaticString) -> Bool {
+        guard token.range.count == literal.utf8CodeUnitCount else { return false }
+        let start = literal.utf8Start
+        for (offset, index) in token.range.enumerated() where bytes[index] != start[offset] {
+            return false
+        }
+        return true
+    }
+
+    /// A word as text, unescaped when it was quoted with escapes.
+    func text(_ token: ByteToken) -> String {
+        let raw = String(decoding: bytes[token.range], as: UTF8.self)
+        guard token.escaped else { return raw }
+        var result = ""
+        var escape = false
+        for character in raw {
+            if escape || character != "\\" {
+                result.append(character)
+                escape = false
+            } else {
+                escape = true
+            }
+        }
+        return result
+    }
+
+    /// The option a word spells, if any.
+    func option(_ token: ByteToken) -> Option? {
+        guard token.range.count > 1, bytes[token.range.lowerBound] == UInt8(ascii: "-") else {
+            return nil
+        }
+        for (spelling, option) in Option.spellings where word(token, is: spelling) {
+            return option
+        }
+        return nil
+    }
+
+    mutating func value(after option: ByteToken) throws(ReadError) -> ByteToken {
         guard position < tokens.count else {
-            throw fail("'\(option)' has no value in '\(HostPermissions.excerpt(line))'")
+            throw fail(
+                "'\(text(option))' has no value in '\(HostPermissions.excerpt(line))'")
         }
         defer { position += 1 }
         return tokens[position]
     }
 
     mutating func read() throws(ReadError) {
-        if let first = tokens.first, first.hasPrefix("["), first.hasSuffix("]") { position = 1 }
+        if let first = tokens.first, bytes[first.range.lowerBound] == UInt8(ascii: "[") {
+            position = 1
+        }
         guard position < tokens.count else { throw fail("empty rule") }
         let command = tokens[position]
         position += 1
-        switch command {
-        case "-A", "--append":
-            chain = try value(after: command)
-        case "-I", "--insert":
-            chain = try value(after: command)
-            if position < tokens.count, let number = Int(tokens[position]) {
+        if word(command, is: "-A") || word(command, is: "--append") {
+            chain = text(try value(after: command))
+        } else if word(command, is: "-I") || word(command, is: "--insert") {
+            chain = text(try value(after: command))
+            if position < tokens.count, let number = Int(text(tokens[position])) {
                 insertAt = number
                 position += 1
             } else {
                 insertAt = 1
             }
-        default:
+        } else {
             throw fail(
-                "'\(command)' is not a rule of iptables-save output (expected '-A CHAIN ...')")
+                "'\(text(command))' is not a rule of iptables-save output (expected '-A CHAIN ...')"
+            )
         }
         var negated = false
         while position < tokens.count {
-            let option = tokens[position]
+            let token = tokens[position]
             position += 1
-            if option == "!" {
+            if word(token, is: "!") {
                 negated = true
                 continue
             }
             defer { negated = false }
+            let option = option(token)
             switch option {
-            case "-j", "--jump", "-g", "--goto":
-                target = try value(after: option)
-                isGoto = option == "-g" || option == "--goto"
+            case .jump, .goto:
+                target = text(try value(after: token))
+                isGoto = option == .goto
                 return
-            case "-m", "--match":
-                let name = try value(after: option)
+            case .match:
+                let name = text(try value(after: token))
                 module = name
                 skipping = !IptablesSaveRule.modules.contains(name)
                 if skipping {
@@ -176,99 +299,116 @@ private struct OptionReader {
             default: break
             }
             if skipping { continue }
-            try readOption(option, negated: negated)
+            guard let option else {
+                let written = text(token)
+                if written.hasPrefix("-") {
+                    match.unreadable.append(
+                        "'\(written)' is not understood by topogen diff; the rule is not compared")
+                    skipping = true
+                    continue
+                }
+                throw fail("unexpected '\(written)' in '\(HostPermissions.excerpt(line))'")
+            }
+            try readOption(option, token, negated: negated)
         }
     }
 
-    mutating func readOption(_ option: Substring, negated: Bool) throws(ReadError) {
-        let written = (negated ? "! " : "") + option
+    mutating func readOption(_ option: Option, _ token: ByteToken, negated: Bool) throws(ReadError)
+    {
+        let name = text(token)
+        let written = (negated ? "! " : "") + name
         switch option {
-        case "-s", "--source", "--src", "-d", "--destination", "--dst":
-            let text = try value(after: option)
+        case .source, .destination, .sourceRange, .destinationRange:
+            let value = try self.value(after: token)
             var set: [ClosedRange<UInt128>] = []
-            for part in HostText.split(text, on: UInt8(ascii: ",")) where !part.isEmpty {
-                guard let (family, range) = HostAddress.parse(part) else {
-                    throw fail("'\(text)' is no address or network")
+            var start = value.range.lowerBound
+            for index in value.range.lowerBound...value.range.upperBound
+            where index == value.range.upperBound || bytes[index] == UInt8(ascii: ",") {
+                if index > start {
+                    let part = bytes[start..<index]
+                    guard let (family, range) = HostAddress.parse(part) else {
+                        throw fail("'\(text(value))' is no address or network")
+                    }
+                    guard family == self.family else {
+                        throw fail(
+                            "'\(text(value))' is an \(family == .ipv4 ? "IPv4" : "IPv6") address in \(self.family == .ipv4 ? "iptables" : "ip6tables") rules"
+                        )
+                    }
+                    set.append(range)
                 }
-                guard family == self.family else {
-                    throw fail(
-                        "'\(text)' is an \(family == .ipv4 ? "IPv4" : "IPv6") address in \(self.family == .ipv4 ? "iptables" : "ip6tables") rules"
-                    )
-                }
-                set.append(range)
+                start = index + 1
             }
             let condition = HostMatch.Addresses(
                 family: family, set: HostRanges(set), negated: negated,
-                text: "\(written) \(text)")
-            if option.hasPrefix("-s") || option == "--src" {
+                text: "\(written) \(text(value))")
+            if option == .source || option == .sourceRange {
                 match.sources.append(condition)
             } else {
                 match.destinations.append(condition)
             }
-        case "-p", "--protocol":
-            let name = try value(after: option)
-            guard let protocols = Self.protocols(named: name) else {
+        case .proto:
+            let value = text(try self.value(after: token))
+            guard let protocols = Self.protocols(named: value) else {
                 match.unreadable.append(
-                    "'-p \(name)' is not a protocol topogen diff knows; the rule is not compared")
+                    "'-p \(value)' is not a protocol topogen diff knows; the rule is not compared")
                 return
             }
             match.restrict(protocols: negated ? ProtocolBits.all.subtracting(protocols) : protocols)
-        case "-i", "--in-interface", "-o", "--out-interface":
-            let name = try value(after: option)
+        case .inInterface, .outInterface:
+            let value = text(try self.value(after: token))
             let condition = HostMatch.Interface(
-                name: name.hasSuffix("+") ? String(name.dropLast()) : String(name),
-                isPrefix: name.hasSuffix("+"), negated: negated)
-            if option.hasPrefix("-i") || option == "--in-interface" {
+                name: value.hasSuffix("+") ? String(value.dropLast()) : value,
+                isPrefix: value.hasSuffix("+"), negated: negated)
+            if option == .inInterface {
                 match.inInterfaces.append(condition)
             } else {
                 match.outInterfaces.append(condition)
             }
-        case "-f", "--fragment":
+        case .fragment:
             if !negated { match.never = true }
-        case "-4", "--ipv4":
+        case .ipv4:
             match.require(.ipv4)
-        case "-6", "--ipv6":
+        case .ipv6:
             match.require(.ipv6)
-        case "-c", "--set-counters":
-            _ = try value(after: option)
-            _ = try value(after: option)
-        case "--dport", "--destination-port", "--dports", "--destination-ports", "--ports":
-            let text = try value(after: option)
-            guard var ports = Self.ports(text) else {
+        case .counters:
+            _ = try value(after: token)
+            _ = try value(after: token)
+        case .destinationPorts, .eitherPorts:
+            let value = try self.value(after: token)
+            guard var ports = Self.ports(bytes[value.range]) else {
                 match.unreadable.append(
-                    "'\(written) \(text)' names ports topogen diff cannot read; the rule is not compared"
+                    "'\(written) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
             if negated { ports = HostRanges.full.subtracting(ports) }
-            if option == "--ports" {
-                // Either port: a new connection's source port is ephemeral, so a list of ports
-                // below 1024 matches destination ports only.
-                if ports.overlaps(HostMatch.ephemeralPorts) {
-                    match.unreadable.append(
-                        "'\(written) \(text)' matches source ports too; the rule is not compared")
-                    return
-                }
+            if option == .eitherPorts && ports.overlaps(HostMatch.ephemeralPorts) {
+                // Either port: a new connection's source port is ephemeral, so a list of
+                // ports below 1024 matches destination ports only.
+                match.unreadable.append(
+                    "'\(written) \(text(value))' matches source ports too; the rule is not compared"
+                )
+                return
             }
             match.restrict(ports: ports, of: moduleProtocols)
-        case "--sport", "--source-port", "--sports", "--source-ports":
-            let text = try value(after: option)
-            guard var ports = Self.ports(text) else {
+        case .sourcePorts:
+            let value = try self.value(after: token)
+            guard var ports = Self.ports(bytes[value.range]) else {
                 match.unreadable.append(
-                    "'\(written) \(text)' names ports topogen diff cannot read; the rule is not compared"
+                    "'\(written) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
             if negated { ports = HostRanges.full.subtracting(ports) }
             match.restrict(protocols: moduleProtocols)
             match.sourcePorts.append(
-                HostMatch.SourcePorts(ports: ports, text: "\(written) \(text)"))
-        case "--syn":
+                HostMatch.SourcePorts(ports: ports, text: "\(written) \(text(value))"))
+        case .syn:
             match.restrict(protocols: .tcp)
             if negated { match.never = true }
-        case "--tcp-flags":
-            let mask = try value(after: option)
-            let set = try value(after: option)
+        case .tcpFlags:
+            let mask = text(try value(after: token))
+            let set = text(try value(after: token))
             match.restrict(protocols: .tcp)
             guard let maskFlags = Self.tcpFlags(mask), let setFlags = Self.tcpFlags(set) else {
                 match.unreadable.append(
@@ -278,61 +418,42 @@ private struct OptionReader {
             // The first packet of a new TCP connection carries SYN alone.
             let matchesSYN = maskFlags.intersection(["SYN"]) == setFlags
             if matchesSYN == negated { match.never = true }
-        case "--icmp-type", "--icmpv6-type":
-            let text = try value(after: option)
-            let isV6 = option == "--icmpv6-type"
-            guard let types = Self.icmpTypes(text, ipv6: isV6) else {
+        case .icmpType, .icmpv6Type:
+            let value = text(try self.value(after: token))
+            let isV6 = option == .icmpv6Type
+            guard let types = Self.icmpTypes(value, ipv6: isV6) else {
                 match.unreadable.append(
-                    "'\(written) \(text)' names an ICMP code or type topogen diff cannot read; the rule is not compared"
+                    "'\(written) \(value)' names an ICMP code or type topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
             match.restrict(
                 ports: negated ? HostRanges.full.subtracting(types) : types,
                 of: isV6 ? .icmpv6 : .icmp)
-        case "--ctstate", "--state":
-            let text = try value(after: option)
-            let states = text.split(separator: ",").map { $0.uppercased() }
+        case .state:
+            let value = text(try self.value(after: token))
+            let states = value.split(separator: ",").map { $0.uppercased() }
             if states.contains("NEW") == negated { match.never = true }
-        case "--comment":
-            match.comment = String(try value(after: option))
-        case "--src-type", "--dst-type":
-            let text = try value(after: option)
+        case .comment:
+            match.comment = text(try value(after: token))
+        case .sourceType, .destinationType:
+            let value = text(try self.value(after: token))
             let condition = HostMatch.AddressTypes(
-                types: Set(text.split(separator: ",").map { $0.uppercased() }), negated: negated)
-            if option == "--src-type" {
+                types: Set(value.split(separator: ",").map { $0.uppercased() }), negated: negated)
+            if option == .sourceType {
                 match.sourceTypes.append(condition)
             } else {
                 match.destinationTypes.append(condition)
             }
-        case "--limit-iface-in", "--limit-iface-out":
+        case .limitInterface:
             break
-        case "--limit", "--limit-burst", "--nfacct-name":
-            _ = try value(after: option)
-        case "--pkt-type":
-            let text = try value(after: option).lowercased()
-            if (text == "unicast" || text == "host") == negated { match.never = true }
-        case "--src-range", "--dst-range":
-            let text = try value(after: option)
-            guard let (family, range) = HostAddress.parse(text), family == self.family else {
-                throw fail("'\(text)' is no address range")
-            }
-            let condition = HostMatch.Addresses(
-                family: family, set: HostRanges(range), negated: negated,
-                text: "\(written) \(text)")
-            if option == "--src-range" {
-                match.sources.append(condition)
-            } else {
-                match.destinations.append(condition)
-            }
-        default:
-            if option.hasPrefix("-") {
-                match.unreadable.append(
-                    "'\(option)' is not understood by topogen diff; the rule is not compared")
-                skipping = true
-            } else {
-                throw fail("unexpected '\(option)' in '\(HostPermissions.excerpt(line))'")
-            }
+        case .skipValue:
+            _ = try value(after: token)
+        case .packetType:
+            let value = text(try self.value(after: token)).lowercased()
+            if (value == "unicast" || value == "host") == negated { match.never = true }
+        case .jump, .goto, .match:
+            break
         }
     }
 
@@ -349,33 +470,50 @@ private struct OptionReader {
     }
 
     /// A protocol as `-p` names it; `nil` when unknown.
-    static func protocols(named name: Substring) -> ProtocolBits? {
+    static func protocols(named name: String) -> ProtocolBits? {
         switch name.lowercased() {
         case "all", "0": .all
         case "udplite": ProtocolBits(136)
         case "dccp": ProtocolBits(33)
         case "igmp": ProtocolBits(2)
         case "mh", "ipv6-mh": ProtocolBits(135)
-        default: ProtocolSet.number(named: String(name)).map { ProtocolBits($0) }
+        default: ProtocolSet.number(named: name).map { ProtocolBits($0) }
         }
     }
 
     /// Ports as `22`, `1000:2000`, `:1023`, `1024:`, or a comma-separated list of them.
-    static func ports(_ text: Substring) -> HostRanges<UInt16>? {
+    static func ports(_ bytes: ArraySlice<UInt8>) -> HostRanges<UInt16>? {
         var ranges: [ClosedRange<UInt16>] = []
-        for part in HostText.split(text, on: UInt8(ascii: ",")) {
-            let bounds = HostText.split(part, on: UInt8(ascii: ":"))
-            guard bounds.count <= 2 else { return nil }
-            let low = bounds[0].isEmpty ? 0 : UInt16(bounds[0])
-            let high = bounds.count == 1 ? low : (bounds[1].isEmpty ? 65535 : UInt16(bounds[1]))
-            guard let low, let high, low <= high else { return nil }
-            ranges.append(low...high)
+        var low: Int?
+        var current: Int?
+        var colon = false
+        for byte in bytes + [UInt8(ascii: ",")] {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                current = (current ?? 0) * 10 + Int(byte - UInt8(ascii: "0"))
+                if (current ?? 0) > 65535 { return nil }
+            case UInt8(ascii: ":"):
+                guard !colon else { return nil }
+                colon = true
+                low = current ?? 0
+                current = nil
+            case UInt8(ascii: ","):
+                let lower = colon ? (low ?? 0) : current
+                let upper = colon ? (current ?? 65535) : current
+                guard let lower, let upper, lower <= upper else { return nil }
+                ranges.append(UInt16(lower)...UInt16(upper))
+                low = nil
+                current = nil
+                colon = false
+            default:
+                return nil
+            }
         }
         return HostRanges(ranges)
     }
 
     /// TCP flags as `SYN,ACK`, `ALL`, `NONE`; `nil` when a name is unknown.
-    static func tcpFlags(_ text: Substring) -> Set<String>? {
+    static func tcpFlags(_ text: String) -> Set<String>? {
         let all: Set<String> = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
         var flags: Set<String> = []
         for name in text.split(separator: ",").map({ $0.uppercased() }) {
@@ -392,7 +530,7 @@ private struct OptionReader {
 
     /// ICMP or ICMPv6 types as iptables names them: a number, a name, or `any`; `nil` with a
     /// code (`3/4`) or an unknown name.
-    static func icmpTypes(_ text: Substring, ipv6: Bool) -> HostRanges<UInt16>? {
+    static func icmpTypes(_ text: String, ipv6: Bool) -> HostRanges<UInt16>? {
         let name = text.lowercased()
         if name == "any" { return .full }
         if let number = UInt8(name) { return HostRanges(UInt16(number)...UInt16(number)) }
