@@ -78,7 +78,41 @@ struct HostProgram: Sendable {
     }
 
     /// The chains.
-    var chains: [Chain]
+    var chains: [Chain] {
+        didSet { inert = Self.inertChains(chains) }
+    }
+
+    /// Whether each chain decides nothing: all its rules log, count or mark, or jump to
+    /// chains that decide nothing (an empty chain kube-proxy keeps for later, for example).
+    private(set) var inert: [Bool]
+
+    /// A program of these chains.
+    init(chains: [Chain]) {
+        self.chains = chains
+        inert = Self.inertChains(chains)
+    }
+
+    private static func inertChains(_ chains: [Chain]) -> [Bool] {
+        var inert = Array(repeating: false, count: chains.count)
+        var changed = true
+        while changed {
+            changed = false
+            for (index, chain) in chains.enumerated() where !inert[index] {
+                let decides = chain.rules.contains { rule in
+                    switch rule.action {
+                    case .next: false
+                    case .jump(let target): !inert[target]
+                    default: true
+                    }
+                }
+                if !decides {
+                    inert[index] = true
+                    changed = true
+                }
+            }
+        }
+        return inert
+    }
 
     /// The most rule visits one path may take, through every jump.
     static let visitLimit = 20_000_000
@@ -428,6 +462,8 @@ private struct Walker {
             switch outcome(chain, position) {
             case .never: continue
             case .unreadable(let reason):
+                // A jump into chains that decide nothing does nothing, whatever it matches.
+                if case .jump(let target) = action, program.inert[target] { continue }
                 unreadable.append(
                     Unreadable(location: rules[position].origin, reason: reason, subject: subject))
                 continue

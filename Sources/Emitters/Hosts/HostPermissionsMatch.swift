@@ -43,14 +43,33 @@ struct HostMatch: Hashable, Sendable {
         var text: String
     }
 
-    /// An interface condition: a name, or a prefix (`br-+` in iptables, `br-*` in nftables).
+    /// An interface condition: names or prefixes (`br-+` in iptables, `br-*` in nftables), any
+    /// of which matches.
     struct Interface: Hashable, Sendable {
-        /// The name, without its wildcard.
-        var name: String
-        /// Whether the name is a prefix.
-        var isPrefix: Bool
+        /// A name or a prefix.
+        struct Pattern: Hashable, Sendable {
+            /// The name, without its wildcard.
+            var name: String
+            /// Whether the name is a prefix.
+            var isPrefix: Bool
+        }
+
+        /// The names.
+        var patterns: [Pattern]
         /// Whether the condition matches every other interface.
         var negated: Bool
+
+        /// A condition on one name or prefix.
+        init(name: String, isPrefix: Bool, negated: Bool) {
+            patterns = [Pattern(name: name, isPrefix: isPrefix)]
+            self.negated = negated
+        }
+
+        /// A condition on several.
+        init(patterns: [Pattern], negated: Bool) {
+            self.patterns = patterns
+            self.negated = negated
+        }
     }
 
     /// An address type condition (`-m addrtype --dst-type LOCAL`).
@@ -226,11 +245,13 @@ struct HostMatch: Hashable, Sendable {
         switch actual {
         case .none: return condition.negated
         case .bridge(let name):
-            let named =
-                condition.isPrefix ? name.hasPrefix(condition.name) : name == condition.name
+            let named = condition.patterns.contains {
+                $0.isPrefix ? name.hasPrefix($0.name) : name == $0.name
+            }
             return named != condition.negated
         case .network:
-            return classes(condition).contains(.network) != condition.negated
+            let named = condition.patterns.contains { classes($0).contains(.network) }
+            return named != condition.negated
         }
     }
 
@@ -238,15 +259,17 @@ struct HostMatch: Hashable, Sendable {
     /// `br-0123456789ab` (not prefixes such as `br-+`).
     var bridges: Set<String> {
         var names: Set<String> = []
-        for condition in inInterfaces + outInterfaces
-        where !condition.isPrefix && Self.classes(condition) == [.bridge] {
-            names.insert(condition.name)
+        for condition in inInterfaces + outInterfaces {
+            for pattern in condition.patterns
+            where !pattern.isPrefix && Self.classes(pattern) == [.bridge] {
+                names.insert(pattern.name)
+            }
         }
         return names
     }
 
     /// The classes of interfaces an interface name or prefix can name.
-    static func classes(_ condition: Interface) -> Set<InterfaceClass> {
+    static func classes(_ condition: Interface.Pattern) -> Set<InterfaceClass> {
         let bridges: [(name: String, isPrefix: Bool)] = HostFirewall.containerBridges.map {
             $0.hasSuffix("+") ? (String($0.dropLast()), true) : ($0, false)
         }
