@@ -83,6 +83,38 @@ enum HostPermissions {
         return set
     }
 
+    /// The permissions with those of one rule on the same protocols and ports joined into one,
+    /// whatever their families: an `inet` rule is one permission for IPv4 and IPv6 together.
+    static func joiningFamilies(_ permissions: [Permission]) -> [Permission] {
+        struct Key: Hashable {
+            var subject: Subject
+            var origin: SourceLocation?
+            var protocols: ProtocolSet
+            var ports: IntervalSet<UInt16>
+        }
+        var index: [Key: Int] = [:]
+        var result: [Permission] = []
+        for permission in permissions {
+            let key = Key(
+                subject: permission.subject, origin: permission.origin,
+                protocols: permission.protocols, ports: permission.ports)
+            if let existing = index[key], result[existing].flows == permission.flows {
+                result[existing].peer = result[existing].peer.union(permission.peer)
+            } else {
+                index[key] = result.count
+                result.append(permission)
+            }
+        }
+        return result
+    }
+
+    /// The unreadable constructs without repeats: a rule met on both families, or by several
+    /// bridges' containers, is reported once per subject.
+    static func distinct(_ unreadable: [Unreadable]) -> [Unreadable] {
+        var seen: Set<Unreadable> = []
+        return unreadable.filter { seen.insert($0).inserted }
+    }
+
     /// The flow ids a rule's comment names: a comma-separated list of ids such as
     /// `server-postgres,server-dns`, as topogen writes them; any other comment names none.
     static func flows(inComment comment: String?) -> [String] {

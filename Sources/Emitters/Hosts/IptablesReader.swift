@@ -115,7 +115,7 @@ struct IptablesReader: RuleReader {
         }
         return DeployedRules(
             permissions: permissions, compared: HostPermissions.compared(Set(families.keys)),
-            unreadable: unreadable, diagnostics: diagnostics)
+            unreadable: HostPermissions.distinct(unreadable), diagnostics: diagnostics)
     }
 
     /// Targets that decide nothing: the packet goes on to the next rule.

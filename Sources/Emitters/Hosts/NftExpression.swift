@@ -403,6 +403,14 @@ private struct NftStatementParser {
                     position += 1
                     skipToResumable()
                 }
+            case "queue":
+                position += 1
+                skipToResumable()
+                expressions.append(
+                    .verdict(
+                        .unknown(
+                            "'\(written(from: start))' hands packets to a program; the rule is not compared"
+                        )))
             case "jump", "goto":
                 guard let target = self.word(1) else {
                     unknown(from: start)
@@ -442,9 +450,7 @@ private struct NftStatementParser {
                     continue
                 }
                 position += 2
-                let selector =
-                    word == "ct" || word == "meta" ? "\(word) \(field)" : "\(word) \(field)"
-                readMatch(selector, from: start)
+                readMatch("\(word) \(field)", from: start)
             default:
                 if NftExpression.isBareMetaKey(word) {
                     position += 1
@@ -494,8 +500,22 @@ private struct NftStatementParser {
                 position += 1
             }
             position += 1
-        } else if let value = word(), !value.hasPrefix("@"), !value.hasPrefix("$"),
-            !["vmap", "map", ".", "&", "|", "^", "<<", ">>"].contains(value)
+        } else if let value = word(), value.hasPrefix("@") {
+            // A named set: what it holds is not in the rule.
+            position += 1
+            expressions.append(.unknown(written(from: start)))
+            return
+        } else if word() == "vmap" {
+            // A verdict map: the verdict depends on the value.
+            skipToResumable()
+            expressions.append(
+                .verdict(
+                    .unknown(
+                        "'\(written(from: start))' is not understood by topogen diff; the rule is not compared"
+                    )))
+            return
+        } else if let value = word(), !value.hasPrefix("$"),
+            !["map", ".", "&", "|", "^", "<<", ">>"].contains(value)
         {
             values.append(value)
             position += 1
@@ -509,7 +529,16 @@ private struct NftStatementParser {
             unknown(from: start)
             return
         }
-        if let next = word(), [".", "&", "|", "^", "map", "vmap"].contains(next) {
+        if word() == "vmap" {
+            skipToResumable()
+            expressions.append(
+                .verdict(
+                    .unknown(
+                        "'\(written(from: start))' is not understood by topogen diff; the rule is not compared"
+                    )))
+            return
+        }
+        if let next = word(), [".", "&", "|", "^", "map"].contains(next) {
             unknown(from: start)
             return
         }

@@ -107,7 +107,8 @@ struct NftTextParser {
     }
 
     private var current: NftToken {
-        position < tokens.count ? tokens[position] : NftToken(kind: .newline, text: "", line: 0)
+        position < tokens.count
+            ? tokens[position] : NftToken(kind: .newline, text: "", line: tokens.last?.line ?? 1)
     }
 
     private mutating func word(_ what: String) throws(ReadError) -> String {
@@ -227,7 +228,7 @@ struct NftTextParser {
                     let index = ruleset.chain(chain, in: table)
                     if current.kind == .open {
                         position += 1
-                        try chainBody(table: table, chain: index, into: &ruleset)
+                        try chainBody(table: table, chain: index, at: token.line, into: &ruleset)
                     }
                 case "rule":
                     let (family, name) = try tableName()
@@ -340,7 +341,7 @@ struct NftTextParser {
             case "chain":
                 let chain = ruleset.chain(try word("a chain name"), in: table)
                 try expect(.open, "{")
-                try chainBody(table: table, chain: chain, into: &ruleset)
+                try chainBody(table: table, chain: chain, at: token.line, into: &ruleset)
             case "set", "map", "flowtable", "counter", "quota", "limit", "secmark", "synproxy",
                 "ct":
                 while position < tokens.count && current.kind != .open && current.kind != .newline {
@@ -355,9 +356,9 @@ struct NftTextParser {
         }
     }
 
-    private mutating func chainBody(table: Int, chain: Int, into ruleset: inout NftRuleset)
-        throws(ReadError)
-    {
+    private mutating func chainBody(
+        table: Int, chain: Int, at opening: Int, into ruleset: inout NftRuleset
+    ) throws(ReadError) {
         while true {
             skipSeparators()
             if current.kind == .close {
@@ -365,7 +366,8 @@ struct NftTextParser {
                 return
             }
             guard position < tokens.count else {
-                throw fail("a chain is never closed", at: current.line)
+                let name = ruleset.tables[table].chains[chain].name
+                throw fail("chain '\(name)' is never closed", at: opening)
             }
             let line = current.line
             let words = statement()

@@ -66,7 +66,8 @@ struct NftablesReader: RuleReader {
             }
         }
         return DeployedRules(
-            permissions: permissions, compared: HostPermissions.compared([.ipv4, .ipv6]),
-            unreadable: unreadable, diagnostics: diagnostics)
+            permissions: HostPermissions.joiningFamilies(permissions),
+            compared: HostPermissions.compared([.ipv4, .ipv6]),
+            unreadable: HostPermissions.distinct(unreadable), diagnostics: diagnostics)
     }
 }
