@@ -104,7 +104,7 @@ BUILT_IN = {'raw': ['PREROUTING', 'OUTPUT'], 'nat': ['PREROUTING', 'INPUT', 'OUT
 
 # Native nftables chains in Docker's and kube-proxy's roles: a forward chain that lets every
 # container out and into its published port, and an output chain that rejects a service
-# without endpoints.
+# without endpoints (on a port no flow uses).
 FOREIGN_NFT = """table ip docker-like {
 \tchain forward {
 \t\ttype filter hook forward priority filter; policy drop;
@@ -123,7 +123,7 @@ table inet kube-like {
 \t\tct state new jump services
 \t}
 \tchain services {
-\t\tip daddr 10.96.0.10 tcp dport 53 reject
+\t\tip daddr 10.96.0.20 tcp dport 8080 reject
 \t}
 }
 """
