@@ -160,7 +160,10 @@ private enum Option {
 
     /// The spellings of each option.
     static let spellings: [(StaticString, Option)] = [
-        ("-s", .source), ("--source", .source), ("--src", .source), ("-d", .destination),
+        // The most frequent first.
+        ("-m", .match), ("-j", .jump), ("-p", .proto), ("--dport", .destinationPorts),
+        ("--comment", .comment), ("-s", .source), ("--source", .source), ("--src", .source),
+        ("-d", .destination),
         ("--destination", .destination), ("--dst", .destination), ("-p", .proto),
         ("--protocol", .proto), ("-i", .inInterface), ("--in-interface", .inInterface),
         ("-o", .outInterface), ("--out-interface", .outInterface), ("-f", .fragment),
@@ -205,12 +208,33 @@ private struct OptionReader {
 
     /// Whether a word is `literal`.
     func word(_ token: ByteToken, is literal: StaticString) -> Bool {
-        guard token.range.count == literal.utf8CodeUnitCount else { return false }
+        let count = literal.utf8CodeUnitCount
+        guard token.range.count == count else { return false }
         let start = literal.utf8Start
-        for (offset, index) in token.range.enumerated() where bytes[index] != start[offset] {
-            return false
+        let base = token.range.lowerBound
+        var offset = 0
+        while offset < count {
+            if bytes[base + offset] != start[offset] { return false }
+            offset += 1
         }
         return true
+    }
+
+    /// Targets most rules have, as static text.
+    static let targets: [(StaticString, String)] = [
+        ("ACCEPT", "ACCEPT"), ("DROP", "DROP"), ("REJECT", "REJECT"), ("RETURN", "RETURN"),
+        ("LOG", "LOG"),
+    ]
+    /// Modules most rules use, as static text.
+    static let moduleNames: [(StaticString, String)] = [
+        ("tcp", "tcp"), ("udp", "udp"), ("comment", "comment"), ("conntrack", "conntrack"),
+        ("multiport", "multiport"), ("icmp", "icmp"), ("icmp6", "icmp6"), ("state", "state"),
+    ]
+
+    /// A word as text: one of some common words without building a string, or any other.
+    func common(_ token: ByteToken, _ words: [(StaticString, String)]) -> String {
+        for (spelling, text) in words where word(token, is: spelling) { return text }
+        return text(token)
     }
 
     /// A word as text, unescaped when it was quoted with escapes.
@@ -284,11 +308,11 @@ private struct OptionReader {
             let option = option(token)
             switch option {
             case .jump, .goto:
-                target = text(try value(after: token))
+                target = common(try value(after: token), Self.targets)
                 isGoto = option == .goto
                 return
             case .match:
-                let name = text(try value(after: token))
+                let name = common(try value(after: token), Self.moduleNames)
                 module = name
                 skipping = !IptablesSaveRule.modules.contains(name)
                 if skipping {
