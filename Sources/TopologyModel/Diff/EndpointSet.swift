@@ -110,8 +110,16 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
     /// Whether every endpoint of this set is in `other`.
     public func isSubset(of other: EndpointSet) -> Bool { subtracting(other).isEmpty }
 
-    /// Whether the sets share an endpoint.
-    public func overlaps(_ other: EndpointSet) -> Bool { !intersection(other).isEmpty }
+    /// Whether the sets share an endpoint, without building their intersection.
+    public func overlaps(_ other: EndpointSet) -> Bool {
+        if ipv4.overlaps(other.ipv4) || ipv6.overlaps(other.ipv6) { return true }
+        switch (excludesNames, other.excludesNames) {
+        case (false, false): return !names.isDisjoint(with: other.names)
+        case (true, false): return !other.names.isSubset(of: names)
+        case (false, true): return !names.isSubset(of: other.names)
+        case (true, true): return true
+        }
+    }
 
     /// The addresses as the fewest CIDRs, IPv4 first.
     public var cidrs: [CIDR] {

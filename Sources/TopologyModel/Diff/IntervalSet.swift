@@ -117,6 +117,25 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     /// Whether every value of this set is in `other`.
     public func isSubset(of other: IntervalSet) -> Bool { subtracting(other).isEmpty }
 
-    /// Whether the sets share a value.
-    public func overlaps(_ other: IntervalSet) -> Bool { !intersection(other).isEmpty }
+    /// Whether the sets share a value, without building their intersection: each range of the
+    /// smaller set is looked up in the larger by bisection.
+    public func overlaps(_ other: IntervalSet) -> Bool {
+        let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
+        for range in small.ranges {
+            var low = 0
+            var high = large.ranges.count
+            while low < high {
+                let middle = (low + high) / 2
+                if large.ranges[middle].upperBound < range.lowerBound {
+                    low = middle + 1
+                } else {
+                    high = middle
+                }
+            }
+            if low < large.ranges.count && large.ranges[low].lowerBound <= range.upperBound {
+                return true
+            }
+        }
+        return false
+    }
 }

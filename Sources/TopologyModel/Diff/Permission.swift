@@ -165,8 +165,8 @@ public struct Permission: Hashable, Sendable {
 
     /// Whether some connection is allowed by both.
     public func overlaps(_ other: Permission) -> Bool {
-        protocols.intersection(other.protocols).isEmpty == false
-            && ports.overlaps(other.ports) && peer.overlaps(other.peer)
+        protocols.numbers.overlaps(other.protocols.numbers) && ports.overlaps(other.ports)
+            && peer.overlaps(other.peer)
     }
 
     /// What this permission allows and `other` does not, as disjoint pieces.
@@ -189,9 +189,39 @@ public struct Permission: Hashable, Sendable {
     }
 
     /// What this permission allows and none of `others` does, as disjoint pieces.
+    ///
+    /// Those of `others` with the same protocols, ports and named endpoints are one box once
+    /// their addresses are joined, and are subtracted as one: a block list of single addresses
+    /// costs one pass over them, not one per address.
     public func subtracting(_ others: some Sequence<Permission>) -> [Permission] {
+        let overlapping = others.filter { $0.overlaps(self) }
         var remaining = [self]
-        for other in others where other.overlaps(self) {
+        if overlapping.count < 16 {
+            for other in overlapping {
+                remaining = remaining.flatMap { $0.subtracting(other) }
+                if remaining.isEmpty { break }
+            }
+            return remaining
+        }
+        var shapes: [PermissionShape] = []
+        var addresses:
+            [PermissionShape: (ipv4: [ClosedRange<UInt32>], ipv6: [ClosedRange<UInt128>])] = [:]
+        for other in overlapping {
+            let shape = PermissionShape(
+                protocols: other.protocols, ports: other.ports, names: other.peer.names,
+                excludesNames: other.peer.excludesNames)
+            if addresses[shape] == nil { shapes.append(shape) }
+            addresses[shape, default: ([], [])].ipv4 += other.peer.ipv4.ranges
+            addresses[shape, default: ([], [])].ipv6 += other.peer.ipv6.ranges
+        }
+        for shape in shapes {
+            let joined = addresses[shape, default: ([], [])]
+            let other = Permission(
+                subject: subject,
+                peer: EndpointSet(
+                    ipv4: IntervalSet(joined.ipv4), ipv6: IntervalSet(joined.ipv6),
+                    names: shape.names, excludesNames: shape.excludesNames),
+                protocols: shape.protocols, ports: shape.ports)
             remaining = remaining.flatMap { $0.subtracting(other) }
             if remaining.isEmpty { break }
         }
@@ -217,4 +247,12 @@ public struct Permission: Hashable, Sendable {
         let icmp = numbers.allSatisfy { $0 == 1 || $0 == 58 }
         return "\(protocols) \(icmp ? "type" : "")\(icmp ? " " : "")\(list)"
     }
+}
+
+/// What permissions share when only their addresses differ: they subtract as one.
+private struct PermissionShape: Hashable {
+    var protocols: ProtocolSet
+    var ports: IntervalSet<UInt16>
+    var names: Set<String>
+    var excludesNames: Bool
 }
