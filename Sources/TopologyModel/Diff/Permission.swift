@@ -193,8 +193,12 @@ public struct Permission: Hashable, Sendable {
     /// Those of `others` with the same protocols, ports and named endpoints are one box once
     /// their addresses are joined, and are subtracted as one: a block list of single addresses
     /// costs one pass over them, not one per address.
-    public func subtracting(_ others: some Sequence<Permission>) -> [Permission] {
-        let overlapping = others.filter { $0.overlaps(self) }
+    public func subtracting(_ others: [Permission]) -> [Permission] {
+        // Indices, not iteration: a sequence hands out copies, whose fields all need retaining.
+        var overlapping: [Permission] = []
+        for index in others.indices where others[index].overlaps(self) {
+            overlapping.append(others[index])
+        }
         var remaining = [self]
         if overlapping.count < 16 {
             for other in overlapping {
