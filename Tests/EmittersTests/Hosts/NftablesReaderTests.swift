@@ -86,7 +86,7 @@ private typealias Support = HostReaderSupport
         #expect(finding.kind == .broader)
         #expect(finding.subject == Subject(.worker, .egress))
         #expect(finding.flows == ["worker-mqtt"])
-        #expect(finding.reasons == ["ports 1984-2000"])
+        #expect(finding.reasons == ["ports 1985-2000"])
         #expect(
             finding.location
                 == SourceLocation(file: "worker.nft", line: try Support.line(of: widened, in: text))
