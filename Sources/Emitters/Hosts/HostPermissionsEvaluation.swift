@@ -369,6 +369,21 @@ private struct DropIndex {
         }
     }
 
+    /// Whether a recorded drop may match some packets of `box` (a quick test on bounds,
+    /// protocols and ports).
+    func touches(_ box: PacketBox) -> Bool {
+        guard let first = box.peers.ranges.first, let last = box.peers.ranges.last else {
+            return false
+        }
+        for group in groups
+        where first.lowerBound <= group.highest && last.upperBound >= group.lowest
+            && box.protocols.overlaps(group.protocols) && box.ports.overlaps(group.ports)
+        {
+            return true
+        }
+        return false
+    }
+
     /// The packets of `boxes` no recorded drop matched.
     mutating func subtract(from boxes: [PacketBox]) -> [PacketBox] {
         var remaining = boxes
@@ -480,6 +495,12 @@ private struct Walker {
                 unreadable.append(
                     Unreadable(location: rules[position].origin, reason: reason, subject: subject))
             case .accept:
+                if !unconditional && inherited.isEmpty && returned.isEmpty
+                    && !drops.touches(box)
+                {
+                    grants.append(Grant(rule: key, box: box, isPolicy: false))
+                    continue
+                }
                 var pieces = drops.subtract(from: [box])
                 if !inherited.isEmpty || !returned.isEmpty {
                     pieces = PacketBox.subtract(pieces, inherited + returned)

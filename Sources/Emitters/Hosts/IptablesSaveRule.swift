@@ -38,7 +38,7 @@ struct IptablesSaveRule: Sendable {
     /// - Throws: ``ReadError`` when the line is no rule of `iptables-save` output: not `-A` or
     ///   `-I`, an unterminated quote, an option without its value, a malformed address.
     init(_ line: Substring, family: IPFamily, location: SourceLocation) throws(ReadError) {
-        let bytes = Array(line.utf8)
+        let bytes = line.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(line.utf8)
         guard let tokens = ByteToken.split(bytes) else {
             throw ReadError(location, "unterminated quote in '\(HostPermissions.excerpt(line))'")
         }
