@@ -33,7 +33,7 @@ enum HostPermissions {
             // for it matches no new connection of a flow; see HostMatch).
             if let peer = rule.peer {
                 let range = HostAddress.value(peer.address)...HostAddress.value(peer.lastAddress)
-                if !HostRanges(range).overlaps(HostAddress.ordinary(peer.family)) { continue }
+                if !IntervalSet(range).overlaps(HostAddress.ordinary(peer.family)) { continue }
             }
             let subject = Subject(role, direction(rule.path))
             let peer =
@@ -181,31 +181,31 @@ enum HostPermissions {
 ///
 /// For example: `10.0.0.0/8` is `0x0A000000...0x0AFFFFFF` of ``IPFamily/ipv4``.
 enum HostAddress {
-    private static let fullIPv4 = HostRanges<UInt128>(0...UInt128(UInt32.max))
-    private static let fullIPv6 = HostRanges<UInt128>.full
-    private static let specialIPv4 = HostRanges<UInt128>([
+    private static let fullIPv4 = IntervalSet<UInt128>(0...UInt128(UInt32.max))
+    private static let fullIPv6 = IntervalSet<UInt128>.full
+    private static let specialIPv4 = IntervalSet<UInt128>([
         0...0x00FF_FFFF, 0x7F00_0000...0x7FFF_FFFF, 0xE000_0000...0xFFFF_FFFF,
     ])
-    private static let specialIPv6 = HostRanges<UInt128>([
+    private static let specialIPv6 = IntervalSet<UInt128>([
         0...1, (UInt128(0xFF) << 120)...UInt128.max,
     ])
     private static let ordinaryIPv4 = fullIPv4.subtracting(specialIPv4)
     private static let ordinaryIPv6 = fullIPv6.subtracting(specialIPv6)
 
     /// Every address of a family.
-    static func full(_ family: IPFamily) -> HostRanges<UInt128> {
+    static func full(_ family: IPFamily) -> IntervalSet<UInt128> {
         family == .ipv4 ? fullIPv4 : fullIPv6
     }
 
     /// Addresses no flow has as its far end nor as the host's own: the unspecified network
     /// (`0.0.0.0/8`, `::/128`), loopback (`127.0.0.0/8`, `::1/128`), multicast (`224.0.0.0/4`,
     /// `ff00::/8`) and `240.0.0.0/4` with the broadcast address.
-    static func special(_ family: IPFamily) -> HostRanges<UInt128> {
+    static func special(_ family: IPFamily) -> IntervalSet<UInt128> {
         family == .ipv4 ? specialIPv4 : specialIPv6
     }
 
     /// Every address of a family but the special ones.
-    static func ordinary(_ family: IPFamily) -> HostRanges<UInt128> {
+    static func ordinary(_ family: IPFamily) -> IntervalSet<UInt128> {
         family == .ipv4 ? ordinaryIPv4 : ordinaryIPv6
     }
 
@@ -304,7 +304,7 @@ enum HostAddress {
     }
 
     /// The set as an endpoint set of its family.
-    static func endpoints(_ set: HostRanges<UInt128>, _ family: IPFamily) -> EndpointSet {
+    static func endpoints(_ set: IntervalSet<UInt128>, _ family: IPFamily) -> EndpointSet {
         switch family {
         case .ipv4:
             EndpointSet(
@@ -314,7 +314,7 @@ enum HostAddress {
                             truncatingIfNeeded: $0.lowerBound)...UInt32(
                                 truncatingIfNeeded: $0.upperBound)
                     }))
-        case .ipv6: EndpointSet(ipv6: set.intervalSet)
+        case .ipv6: EndpointSet(ipv6: set)
         }
     }
 }
@@ -326,11 +326,11 @@ enum HostAddress {
 /// `10.0.0.0/8 × tcp × 22`.
 struct PacketBox: Hashable, Sendable {
     /// The far end's addresses, as ``HostAddress`` values.
-    var peers: HostRanges<UInt128>
+    var peers: IntervalSet<UInt128>
     /// The IP protocols.
     var protocols: ProtocolBits
     /// The destination ports, or ICMP types.
-    var ports: HostRanges<UInt16>
+    var ports: IntervalSet<UInt16>
 
     /// Every packet of a family.
     static func everything(_ family: IPFamily) -> PacketBox {
@@ -386,137 +386,6 @@ struct PacketBox: Hashable, Sendable {
         }
         return remaining
     }
-}
-
-/// A set of unsigned integers as sorted, disjoint, non-adjacent ranges, like ``IntervalSet``,
-/// for the host readers' evaluation: its operations search the larger operand by bisection,
-/// so that a few ranges against a long block list cost a few searches, and, being of this
-/// module, they are specialized for addresses and ports.
-///
-/// For example: `HostRanges([443...443, 80...80])` holds `80`, `443`.
-struct HostRanges<Bound: FixedWidthInteger & UnsignedInteger & Sendable>: Hashable, Sendable {
-    /// The ranges, sorted, disjoint and not adjacent.
-    private(set) var ranges: [ClosedRange<Bound>]
-
-    /// Ranges already sorted, disjoint and not adjacent.
-    init(normalized ranges: [ClosedRange<Bound>]) {
-        self.ranges = ranges
-    }
-
-    /// The union of some ranges.
-    init(_ unsorted: [ClosedRange<Bound>]) {
-        let sorted = unsorted.sorted { $0.lowerBound < $1.lowerBound }
-        var merged: [ClosedRange<Bound>] = []
-        merged.reserveCapacity(sorted.count)
-        for range in sorted {
-            if let last = merged.last,
-                last.upperBound == Bound.max || range.lowerBound <= last.upperBound + 1
-            {
-                if range.upperBound > last.upperBound {
-                    merged[merged.count - 1] = last.lowerBound...range.upperBound
-                }
-            } else {
-                merged.append(range)
-            }
-        }
-        ranges = merged
-    }
-
-    /// One range.
-    init(_ range: ClosedRange<Bound>) {
-        ranges = [range]
-    }
-
-    /// The values of an interval set.
-    init(_ set: IntervalSet<Bound>) {
-        ranges = set.ranges
-    }
-
-    /// Nothing.
-    static var empty: HostRanges { HostRanges(normalized: []) }
-    /// Every value.
-    static var full: HostRanges { HostRanges(Bound.min...Bound.max) }
-
-    /// Whether the set holds nothing.
-    var isEmpty: Bool { ranges.isEmpty }
-    /// Whether the set holds every value.
-    var isFull: Bool { ranges.count == 1 && ranges[0] == Bound.min...Bound.max }
-    /// The values as an interval set.
-    var intervalSet: IntervalSet<Bound> { IntervalSet(ranges) }
-
-    /// The index of the first range that ends at or after `value`.
-    private func firstRange(endingAtOrAfter value: Bound) -> Int {
-        var low = 0
-        var high = ranges.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ranges[middle].upperBound < value { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    /// Whether the sets share a value.
-    func overlaps(_ other: HostRanges) -> Bool {
-        let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
-        for range in small.ranges {
-            let index = large.firstRange(endingAtOrAfter: range.lowerBound)
-            if index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
-                return true
-            }
-        }
-        return false
-    }
-
-    /// The values in both sets.
-    func intersection(_ other: HostRanges) -> HostRanges {
-        let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
-        var result: [ClosedRange<Bound>] = []
-        for range in small.ranges {
-            var index = large.firstRange(endingAtOrAfter: range.lowerBound)
-            while index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
-                let piece = large.ranges[index]
-                result.append(
-                    Swift.max(
-                        piece.lowerBound, range.lowerBound)...Swift.min(
-                            piece.upperBound, range.upperBound))
-                index += 1
-            }
-        }
-        return HostRanges(normalized: result)
-    }
-
-    /// The values of this set not in `other`.
-    func subtracting(_ other: HostRanges) -> HostRanges {
-        if other.isEmpty || isEmpty { return self }
-        var result: [ClosedRange<Bound>] = []
-        for range in ranges {
-            var lower = range.lowerBound
-            var index = other.firstRange(endingAtOrAfter: lower)
-            var exhausted = false
-            while index < other.ranges.count && other.ranges[index].lowerBound <= range.upperBound {
-                let cut = other.ranges[index]
-                if cut.lowerBound > lower { result.append(lower...(cut.lowerBound - 1)) }
-                if cut.upperBound >= range.upperBound {
-                    exhausted = true
-                    break
-                }
-                lower = cut.upperBound + 1
-                index += 1
-            }
-            if !exhausted { result.append(lower...range.upperBound) }
-        }
-        return HostRanges(normalized: result)
-    }
-
-    /// The values in either set.
-    func union(_ other: HostRanges) -> HostRanges {
-        if other.isEmpty { return self }
-        if isEmpty { return other }
-        return HostRanges(ranges + other.ranges)
-    }
-
-    /// Whether every value of this set is in `other`.
-    func isSubset(of other: HostRanges) -> Bool { subtracting(other).isEmpty }
 }
 
 /// A set of IP protocol numbers as a 256-bit map, like ``ProtocolSet``, for the host readers'

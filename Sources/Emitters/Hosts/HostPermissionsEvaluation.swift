@@ -192,7 +192,7 @@ struct HostProgram: Sendable {
             bases.map { ($0.chain, $0) }, uniquingKeysWith: { first, _ in first })
         // Rules repeat the same protocols and ports: convert each once.
         var protocolSets: [ProtocolBits: ProtocolSet] = [:]
-        var portSets: [HostRanges<UInt16>: IntervalSet<UInt16>] = [:]
+        var portSets: [IntervalSet<UInt16>: IntervalSet<UInt16>] = [:]
         let permissions = combined.map { grant in
             let protocols =
                 protocolSets[grant.box.protocols]
@@ -204,7 +204,7 @@ struct HostProgram: Sendable {
             let ports =
                 portSets[grant.box.ports]
                 ?? {
-                    let set = grant.box.ports.intervalSet
+                    let set = grant.box.ports
                     portSets[grant.box.ports] = set
                     return set
                 }()
@@ -337,13 +337,13 @@ private struct Grant: Hashable, Sendable {
 private struct DropIndex {
     struct Key: Hashable {
         var protocols: ProtocolBits
-        var ports: HostRanges<UInt16>
+        var ports: IntervalSet<UInt16>
     }
 
     struct Group {
         var protocols: ProtocolBits
-        var ports: HostRanges<UInt16>
-        var peers: HostRanges<UInt128>
+        var ports: IntervalSet<UInt16>
+        var peers: IntervalSet<UInt128>
         var pending: [ClosedRange<UInt128>]
         var lowest: UInt128
         var highest: UInt128
@@ -399,7 +399,7 @@ private struct DropIndex {
             }
             guard touched else { continue }
             if !group.pending.isEmpty {
-                groups[position].peers = group.peers.union(HostRanges(group.pending))
+                groups[position].peers = group.peers.union(IntervalSet(group.pending))
                 groups[position].pending = []
             }
             let cut = PacketBox(

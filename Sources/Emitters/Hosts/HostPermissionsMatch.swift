@@ -36,7 +36,7 @@ struct HostMatch: Hashable, Sendable {
         /// The family of the addresses.
         var family: IPFamily
         /// The addresses named.
-        var set: HostRanges<UInt128>
+        var set: IntervalSet<UInt128>
         /// Whether the condition matches every other address.
         var negated: Bool
         /// The condition as written, for messages.
@@ -83,7 +83,7 @@ struct HostMatch: Hashable, Sendable {
     /// Source ports a condition names (after negation), as written.
     struct SourcePorts: Hashable, Sendable {
         /// The ports.
-        var ports: HostRanges<UInt16>
+        var ports: IntervalSet<UInt16>
         /// The condition as written.
         var text: String
     }
@@ -117,7 +117,7 @@ struct HostMatch: Hashable, Sendable {
     /// The protocols.
     var protocols: ProtocolBits = .all
     /// The destination ports or ICMP types, if the rule names them.
-    var ports: HostRanges<UInt16>?
+    var ports: IntervalSet<UInt16>?
     /// Conditions on the source port.
     var sourcePorts: [SourcePorts] = []
     /// Conditions on the input interface.
@@ -148,7 +148,7 @@ struct HostMatch: Hashable, Sendable {
     }
 
     /// Adds a condition on the destination port (or ICMP type) of some protocols.
-    mutating func restrict(ports: HostRanges<UInt16>, of protocols: ProtocolBits) {
+    mutating func restrict(ports: IntervalSet<UInt16>, of protocols: ProtocolBits) {
         restrict(protocols: protocols)
         self.ports = (self.ports ?? .full).intersection(ports)
         if self.ports?.isEmpty == true { never = true }
@@ -160,7 +160,7 @@ struct HostMatch: Hashable, Sendable {
     }
 
     /// The ports a new connection's source port is chosen from, as this reader assumes.
-    static let ephemeralPorts = HostRanges<UInt16>(1024...65535)
+    static let ephemeralPorts = IntervalSet<UInt16>(1024...65535)
 
     /// What the rule matches of the new connections of flows on `path` in `family`; on the
     /// forward path, of containers behind the bridge named `bridge`.

@@ -363,7 +363,7 @@ private struct OptionReader {
                 start = index + 1
             }
             let condition = HostMatch.Addresses(
-                family: family, set: HostRanges(set), negated: negated,
+                family: family, set: IntervalSet(set), negated: negated,
                 text: "\(written) \(text(value))")
             if option == .source || option == .sourceRange {
                 match.sources.append(condition)
@@ -405,7 +405,7 @@ private struct OptionReader {
                 )
                 return
             }
-            if negated { ports = HostRanges.full.subtracting(ports) }
+            if negated { ports = IntervalSet.full.subtracting(ports) }
             if option == .eitherPorts && ports.overlaps(HostMatch.ephemeralPorts) {
                 // Either port: a new connection's source port is ephemeral, so a list of
                 // ports below 1024 matches destination ports only.
@@ -423,7 +423,7 @@ private struct OptionReader {
                 )
                 return
             }
-            if negated { ports = HostRanges.full.subtracting(ports) }
+            if negated { ports = IntervalSet.full.subtracting(ports) }
             match.restrict(protocols: moduleProtocols)
             match.sourcePorts.append(
                 HostMatch.SourcePorts(ports: ports, text: "\(written) \(text(value))"))
@@ -452,7 +452,7 @@ private struct OptionReader {
                 return
             }
             match.restrict(
-                ports: negated ? HostRanges.full.subtracting(types) : types,
+                ports: negated ? IntervalSet.full.subtracting(types) : types,
                 of: isV6 ? .icmpv6 : .icmp)
         case .state:
             let value = text(try self.value(after: token))
@@ -506,7 +506,7 @@ private struct OptionReader {
     }
 
     /// Ports as `22`, `1000:2000`, `:1023`, `1024:`, or a comma-separated list of them.
-    static func ports(_ bytes: ArraySlice<UInt8>) -> HostRanges<UInt16>? {
+    static func ports(_ bytes: ArraySlice<UInt8>) -> IntervalSet<UInt16>? {
         var ranges: [ClosedRange<UInt16>] = []
         var low: Int?
         var current: Int?
@@ -533,7 +533,7 @@ private struct OptionReader {
                 return nil
             }
         }
-        return HostRanges(ranges)
+        return IntervalSet(ranges)
     }
 
     /// TCP flags as `SYN,ACK`, `ALL`, `NONE`; `nil` when a name is unknown.
@@ -554,14 +554,14 @@ private struct OptionReader {
 
     /// ICMP or ICMPv6 types as iptables names them: a number, a name, or `any`; `nil` with a
     /// code (`3/4`) or an unknown name.
-    static func icmpTypes(_ text: String, ipv6: Bool) -> HostRanges<UInt16>? {
+    static func icmpTypes(_ text: String, ipv6: Bool) -> IntervalSet<UInt16>? {
         let name = text.lowercased()
         if name == "any" { return .full }
-        if let number = UInt8(name) { return HostRanges(UInt16(number)...UInt16(number)) }
+        if let number = UInt8(name) { return IntervalSet(UInt16(number)...UInt16(number)) }
         guard let number = ipv6 ? IcmpTypeNames.ipv6[name] : IcmpTypeNames.ipv4[name] else {
             return nil
         }
-        return HostRanges(UInt16(number)...UInt16(number))
+        return IntervalSet(UInt16(number)...UInt16(number))
     }
 }
 

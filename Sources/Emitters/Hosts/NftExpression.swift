@@ -96,7 +96,7 @@ enum NftExpression: Hashable, Sendable {
                 ranges.append(range)
             }
             let condition = HostMatch.Addresses(
-                family: family, set: HostRanges(ranges), negated: negated, text: written)
+                family: family, set: IntervalSet(ranges), negated: negated, text: written)
             if words[1] == "saddr" {
                 match.sources.append(condition)
             } else {
@@ -143,7 +143,7 @@ enum NftExpression: Hashable, Sendable {
             guard var ports = self.ports(values, operation) else {
                 return unreadable("names ports topogen diff cannot read")
             }
-            if negated { ports = HostRanges.full.subtracting(ports) }
+            if negated { ports = IntervalSet.full.subtracting(ports) }
             if words[1] == "dport" {
                 match.restrict(ports: ports, of: protocols)
             } else {
@@ -164,9 +164,9 @@ enum NftExpression: Hashable, Sendable {
                     return unreadable()
                 }
             }
-            let set = HostRanges(types)
+            let set = IntervalSet(types)
             match.restrict(
-                ports: negated ? HostRanges.full.subtracting(set) : set,
+                ports: negated ? IntervalSet.full.subtracting(set) : set,
                 of: isV6 ? .icmpv6 : .icmp)
         case ("ct", "state"):
             guard equality else { return unreadable() }
@@ -206,15 +206,15 @@ enum NftExpression: Hashable, Sendable {
     }
 
     /// Ports from values (`22`, `1000-2000`, names) and an operation (`<`, `>=`, ...).
-    private static func ports(_ values: [String], _ operation: String) -> HostRanges<UInt16>? {
+    private static func ports(_ values: [String], _ operation: String) -> IntervalSet<UInt16>? {
         func port(_ text: Substring) -> UInt16? { UInt16(text) ?? services[String(text)] }
         if ["<", ">", "<=", ">=", "lt", "gt", "le", "ge"].contains(operation) {
             guard values.count == 1, let value = port(Substring(values[0])) else { return nil }
             switch operation {
-            case "<", "lt": return value == 0 ? .empty : HostRanges(0...(value - 1))
-            case "<=", "le": return HostRanges(0...value)
-            case ">", "gt": return value == 65535 ? .empty : HostRanges((value + 1)...65535)
-            default: return HostRanges(value...65535)
+            case "<", "lt": return value == 0 ? .empty : IntervalSet(0...(value - 1))
+            case "<=", "le": return IntervalSet(0...value)
+            case ">", "gt": return value == 65535 ? .empty : IntervalSet((value + 1)...65535)
+            default: return IntervalSet(value...65535)
             }
         }
         var ranges: [ClosedRange<UInt16>] = []
@@ -225,7 +225,7 @@ enum NftExpression: Hashable, Sendable {
             else { return nil }
             ranges.append(low...high)
         }
-        return HostRanges(ranges)
+        return IntervalSet(ranges)
     }
 }
 

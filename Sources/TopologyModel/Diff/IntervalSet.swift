@@ -39,7 +39,15 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         self.ranges = merged
     }
 
-    private init(normalized ranges: [ClosedRange<Bound>]) {
+    /// One range.
+    public init(_ range: ClosedRange<Bound>) {
+        ranges = [range]
+    }
+
+    /// Ranges already sorted, disjoint and not adjacent, taken as they are.
+    ///
+    /// - Precondition: `ranges` is sorted, disjoint and not adjacent.
+    public init(normalized ranges: [ClosedRange<Bound>]) {
         self.ranges = ranges
     }
 
@@ -47,21 +55,23 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     public var isEmpty: Bool { ranges.isEmpty }
 
     /// Whether the set holds every value of the type.
-    public var isFull: Bool { ranges == [Bound.min...Bound.max] }
+    public var isFull: Bool { ranges.count == 1 && ranges[0] == Bound.min...Bound.max }
 
-    /// Whether the set holds `value`.
-    public func contains(_ value: Bound) -> Bool {
+    /// The index of the first range that ends at or after `value`, by bisection.
+    private func firstRange(endingAtOrAfter value: Bound) -> Int {
         var low = 0
         var high = ranges.count
         while low < high {
             let middle = (low + high) / 2
-            if ranges[middle].upperBound < value {
-                low = middle + 1
-            } else {
-                high = middle
-            }
+            if ranges[middle].upperBound < value { low = middle + 1 } else { high = middle }
         }
-        return low < ranges.count && ranges[low].contains(value)
+        return low
+    }
+
+    /// Whether the set holds `value`.
+    public func contains(_ value: Bound) -> Bool {
+        let index = firstRange(endingAtOrAfter: value)
+        return index < ranges.count && ranges[index].contains(value)
     }
 
     /// The values in either set.
@@ -71,43 +81,42 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         return IntervalSet(ranges + other.ranges)
     }
 
-    /// The values in both sets.
+    /// The values in both sets. Each range of the smaller set is looked up in the larger by
+    /// bisection, so that a few ranges against a long block list cost a few searches.
     public func intersection(_ other: IntervalSet) -> IntervalSet {
+        let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
         var result: [ClosedRange<Bound>] = []
-        var left = 0
-        var right = 0
-        while left < ranges.count && right < other.ranges.count {
-            let a = ranges[left]
-            let b = other.ranges[right]
-            let lower = max(a.lowerBound, b.lowerBound)
-            let upper = min(a.upperBound, b.upperBound)
-            if lower <= upper { result.append(lower...upper) }
-            if a.upperBound < b.upperBound { left += 1 } else { right += 1 }
+        for range in small.ranges {
+            var index = large.firstRange(endingAtOrAfter: range.lowerBound)
+            while index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
+                let piece = large.ranges[index]
+                result.append(
+                    Swift.max(
+                        piece.lowerBound, range.lowerBound)...Swift.min(
+                            piece.upperBound, range.upperBound))
+                index += 1
+            }
         }
         return IntervalSet(normalized: result)
     }
 
-    /// The values in this set and not in `other`.
+    /// The values in this set and not in `other`; `other`'s ranges are found by bisection.
     public func subtracting(_ other: IntervalSet) -> IntervalSet {
         if other.isEmpty || isEmpty { return self }
         var result: [ClosedRange<Bound>] = []
-        var index = 0
         for range in ranges {
             var lower = range.lowerBound
+            var index = other.firstRange(endingAtOrAfter: lower)
             var exhausted = false
-            while index < other.ranges.count && other.ranges[index].upperBound < lower {
-                index += 1
-            }
-            var probe = index
-            while probe < other.ranges.count && other.ranges[probe].lowerBound <= range.upperBound {
-                let cut = other.ranges[probe]
+            while index < other.ranges.count && other.ranges[index].lowerBound <= range.upperBound {
+                let cut = other.ranges[index]
                 if cut.lowerBound > lower { result.append(lower...(cut.lowerBound - 1)) }
                 if cut.upperBound >= range.upperBound {
                     exhausted = true
                     break
                 }
                 lower = cut.upperBound + 1
-                probe += 1
+                index += 1
             }
             if !exhausted { result.append(lower...range.upperBound) }
         }
@@ -122,17 +131,8 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     public func overlaps(_ other: IntervalSet) -> Bool {
         let (small, large) = ranges.count <= other.ranges.count ? (self, other) : (other, self)
         for range in small.ranges {
-            var low = 0
-            var high = large.ranges.count
-            while low < high {
-                let middle = (low + high) / 2
-                if large.ranges[middle].upperBound < range.lowerBound {
-                    low = middle + 1
-                } else {
-                    high = middle
-                }
-            }
-            if low < large.ranges.count && large.ranges[low].lowerBound <= range.upperBound {
+            let index = large.firstRange(endingAtOrAfter: range.lowerBound)
+            if index < large.ranges.count && large.ranges[index].lowerBound <= range.upperBound {
                 return true
             }
         }

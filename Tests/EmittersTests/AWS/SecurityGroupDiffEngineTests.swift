@@ -58,7 +58,7 @@ enum SecurityGroupDescribedChecks {
         var arguments = example.arguments
         let index = try #require(arguments.firstIndex(of: "--vpc-id"))
         arguments[index + 1] = vpc
-        return try SecurityGroupReaderExamples.topology(arguments)
+        return try ExampleTopology.topology(arguments)
     }
 
     static func drift(_ json: String, name: String, vpc: String) throws -> Drift {

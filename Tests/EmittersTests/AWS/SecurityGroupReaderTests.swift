@@ -103,7 +103,7 @@ import TopologyModel
 
     private func example(_ name: String) throws -> (Example, Topology) {
         let example = try #require(Example.all.first { $0.name == name })
-        return (example, try SecurityGroupReaderExamples.topology(of: example))
+        return (example, try ExampleTopology.topology(of: example))
     }
 
     private func golden(_ name: String) throws -> String {
@@ -117,7 +117,7 @@ import TopologyModel
 
     @Test(arguments: Example.all)
     func everyGoldenReadsBackInSync(example: Example) throws {
-        let topology = try SecurityGroupReaderExamples.topology(of: example)
+        let topology = try ExampleTopology.topology(of: example)
         let json = try String(contentsOf: example.golden("aws", Self.file), encoding: .utf8)
         let result = try drift(json, topology)
         #expect(result.isInSync, "\(result.findings.map(\.message))")
@@ -137,7 +137,7 @@ import TopologyModel
         ["--name-prefix", "prod", "--vpc-id", "vpc-0123456789abcdef0", "--postgres-port", "6432"],
     ])
     func renderedShapesReadBackInSync(arguments: [String]) throws {
-        let topology = try SecurityGroupReaderExamples.topology(arguments)
+        let topology = try ExampleTopology.topology(arguments)
         let result = try drift(try render(topology), topology)
         #expect(result.isInSync, "\(result.findings.map(\.message))")
     }

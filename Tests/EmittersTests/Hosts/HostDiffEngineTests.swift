@@ -42,7 +42,7 @@ import TopologyModel
         }
         let dumps = try Self.dump(scenarios)
         for example in Self.examples {
-            let topology = try HostExampleTopology.of(try HostReaderSupport.example(example))
+            let topology = try ExampleTopology.topology(of: try HostReaderSupport.example(example))
             for role in Self.roles {
                 let dump = try #require(dumps["\(example) \(role)"])
                 let (deployed, drift) = try HostReaderSupport.drift(
@@ -88,7 +88,7 @@ import TopologyModel
         ])
         let dumps = try Self.dump(scenarios)
         for example in Self.examples {
-            let topology = try HostExampleTopology.of(try HostReaderSupport.example(example))
+            let topology = try ExampleTopology.topology(of: try HostReaderSupport.example(example))
             for role in Self.roles {
                 let dump = try #require(dumps["\(example) \(role)"])
                 for (name, text) in [("ruleset", dump.nft), ("ruleset.json", dump.nftJSON)] {
@@ -106,7 +106,7 @@ import TopologyModel
         // the JSON shows kube-proxy's conntrack match only as an `xt` extension, so its jump
         // from OUTPUT (IPv4 and IPv6) cannot be read, and nothing else differs.
         let mixed = try #require(dumps["iptables-nft"])
-        let topology = try HostExampleTopology.of(try HostReaderSupport.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try HostReaderSupport.example("hosts"))
         let text = try HostReaderSupport.drift(
             NftablesReader(), [("ruleset", mixed.nft)], role: .worker, topology: topology
         ).drift
@@ -131,7 +131,7 @@ import TopologyModel
         let rejected = try #require(dumps["kube-dns rejected"])
         let dns = try HostReaderSupport.drift(
             NftablesReader(), [("ruleset", rejected.nft)], role: .server,
-            topology: try HostExampleTopology.of(try HostReaderSupport.example("default"))
+            topology: try ExampleTopology.topology(of: try HostReaderSupport.example("default"))
         ).drift
         #expect(
             dns.findings.map(\.message) == [
@@ -153,7 +153,7 @@ import TopologyModel
                 ],
             ],
         ])
-        let topology = try HostExampleTopology.of(try HostReaderSupport.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try HostReaderSupport.example("hosts"))
         let added = try #require(dumps["added"])
         let drift = try HostReaderSupport.drift(
             IptablesReader(),
@@ -192,7 +192,7 @@ import TopologyModel
                 ],
             ],
         ])
-        let topology = try HostExampleTopology.of(try HostReaderSupport.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try HostReaderSupport.example("hosts"))
         let added = try #require(dumps["added"])
         let text = try HostReaderSupport.drift(
             NftablesReader(), [("ruleset", added.nft)], role: .worker, topology: topology

@@ -10,7 +10,7 @@ import TopologyModel
 enum HostReaderSupport {
     /// The topology of `topogen` arguments.
     static func topology(_ arguments: [String] = []) throws -> Topology {
-        try HostExampleTopology.topology(arguments)
+        try ExampleTopology.topology(arguments)
     }
 
     /// The example of this name.

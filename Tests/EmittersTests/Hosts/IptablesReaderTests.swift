@@ -10,7 +10,7 @@ private typealias Support = HostReaderSupport
 @Suite struct IptablesReaderRoundTripTests {
     @Test(arguments: Example.all)
     func everyGoldenScriptReadsBackInSync(example: Example) throws {
-        let topology = try HostExampleTopology.of(example)
+        let topology = try ExampleTopology.topology(of: example)
         for role in Node.components {
             let name = "\(role).sh"
             let text = try String(contentsOf: example.golden("iptables", name), encoding: .utf8)
@@ -52,7 +52,7 @@ private typealias Support = HostReaderSupport
     private let script: String
 
     init() throws {
-        topology = try HostExampleTopology.of(try Support.example("hosts"))
+        topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         script = try Support.golden("hosts", "iptables", "worker.sh")
     }
 
@@ -221,7 +221,7 @@ private typealias Support = HostReaderSupport
 
 @Suite struct IptablesReaderHostTests {
     @Test func engineOutputWithDockerAndKubeProxyChainsIsInSync() throws {
-        let topology = try HostExampleTopology.of(try Support.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         let text = try Support.fixture("iptables/hosts-worker-docker-kube.rules")
         let (deployed, drift) = try Support.drift(
             IptablesReader(), [("rules", text)], role: .worker, topology: topology)
@@ -580,7 +580,7 @@ private typealias Support = HostReaderSupport
 
     @Test func theScriptOfAnotherRoleIsReadWithAWarning() throws {
         let text = try Support.golden("hosts", "iptables", "server.sh")
-        let topology = try HostExampleTopology.of(try Support.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         let (deployed, drift) = try Support.drift(
             IptablesReader(), [("server.sh", text)], role: .drain, topology: topology)
         #expect(!drift.isInSync)

@@ -10,7 +10,7 @@ private typealias Support = HostReaderSupport
 @Suite struct NftablesReaderRoundTripTests {
     @Test(arguments: Example.all)
     func everyGoldenRulesetReadsBackInSync(example: Example) throws {
-        let topology = try HostExampleTopology.of(example)
+        let topology = try ExampleTopology.topology(of: example)
         for role in Node.components {
             let name = "\(role).nft"
             let text = try String(contentsOf: example.golden("nftables", name), encoding: .utf8)
@@ -54,7 +54,7 @@ private typealias Support = HostReaderSupport
     private let ruleset: String
 
     init() throws {
-        topology = try HostExampleTopology.of(try Support.example("hosts"))
+        topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         ruleset = try Support.golden("hosts", "nftables", "worker.nft")
     }
 
@@ -213,7 +213,7 @@ private typealias Support = HostReaderSupport
 
 @Suite struct NftablesReaderHostTests {
     @Test func engineOutputWithIptablesNftChainsIsInSyncAsText() throws {
-        let topology = try HostExampleTopology.of(try Support.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         let text = try Support.fixture("nftables/hosts-worker-docker-kube.nft")
         let (deployed, drift) = try Support.drift(
             NftablesReader(), [("ruleset", text)], role: .worker, topology: topology)
@@ -226,7 +226,7 @@ private typealias Support = HostReaderSupport
     }
 
     @Test func engineOutputAsJSONHidesWhatIptablesNftMatches() throws {
-        let topology = try HostExampleTopology.of(try Support.example("hosts"))
+        let topology = try ExampleTopology.topology(of: try Support.example("hosts"))
         let text = try Support.fixture("nftables/hosts-worker-docker-kube.json")
         let (_, drift) = try Support.drift(
             NftablesReader(), [("ruleset.json", text)], role: .worker, topology: topology)

@@ -102,7 +102,7 @@ private typealias K = KubernetesReaderTesting
     /// Runs NCA once on every case of one topology and compares, for each case, what it
     /// computes with what the reader's permissions allow.
     private func compare(_ cases: [Case], arguments: [String]) throws {
-        let topology = try KubernetesReaderExamples.topology(arguments)
+        let topology = try ExampleTopology.topology(arguments)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("topogen-k8s-diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

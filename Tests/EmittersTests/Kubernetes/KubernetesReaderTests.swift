@@ -15,7 +15,7 @@ private typealias K = KubernetesReaderTesting
 
     @Test(arguments: Example.all)
     func everyGoldenReadsBackInSync(example: Example) throws {
-        let topology = try KubernetesReaderExamples.topology(example)
+        let topology = try ExampleTopology.topology(of: example)
         let text = try K.golden(example.name)
         let deployed = try K.read([(KubernetesEmitter.fileName, text)], topology)
         let drift = Drift(
@@ -41,7 +41,7 @@ private typealias K = KubernetesReaderTesting
         ],
     ])
     func renderedPoliciesReadBackInSync(arguments: [String]) throws {
-        let topology = try KubernetesReaderExamples.topology(arguments)
+        let topology = try ExampleTopology.topology(arguments)
         let text = try #require(KubernetesEmitter().render(topology).files.first).contents
         let drift = try K.drift(text, topology)
         #expect(drift.isInSync, "\(arguments): \(K.describe(drift))")
@@ -75,7 +75,7 @@ private typealias K = KubernetesReaderTesting
         #expect(Set(expected.flatMap(\.flows)) == Set(flows.map(\.id)))
         #expect(Set(expected.map(\.subject.node)) == [.server, .drain, .scheduler, .worker])
 
-        let external = try KubernetesReaderExamples.topology([
+        let external = try ExampleTopology.topology([
             "--workers", "external", "--cidr", "clients=203.0.113.0/24",
         ])
         let outside = KubernetesReader().expectedPermissions(for: external, options: ReadOptions())
@@ -144,8 +144,8 @@ private typealias K = KubernetesReaderTesting
 
     @Test func wideningACIDRIsBroaderNamingTheAddresses() throws {
         let text = try K.golden("user-cidrs")
-        let topology = try KubernetesReaderExamples.topology(
-            try #require(Example.all.first { $0.name == "user-cidrs" }))
+        let topology = try ExampleTopology.topology(
+            of: try #require(Example.all.first { $0.name == "user-cidrs" }))
         let mutated = try K.replacing(
             "cidr: 10.20.0.0/16", with: "cidr: 10.0.0.0/8", after: "name: spacelift-scheduler",
             in: text)
@@ -392,7 +392,7 @@ private typealias K = KubernetesReaderTesting
     }
 
     @Test func aHandWrittenSpaceliftSetIsInSync() throws {
-        let topology = try KubernetesReaderExamples.topology([
+        let topology = try ExampleTopology.topology([
             "--ingress-namespace", "ingress-nginx", "--cidr", "postgres=10.20.0.0/16",
         ])
         let text = try K.fixture("handwritten-spacelift.yaml")
@@ -404,7 +404,7 @@ private typealias K = KubernetesReaderTesting
     }
 
     @Test func aHandWrittenSetWithoutIPv6AndWithTheWholeSystemNamespace() throws {
-        let topology = try KubernetesReaderExamples.topology([
+        let topology = try ExampleTopology.topology([
             "--ingress-namespace", "ingress-nginx", "--cidr", "postgres=10.20.0.0/16",
         ])
         var text = try K.fixture("handwritten-spacelift.yaml")
@@ -668,7 +668,7 @@ private typealias K = KubernetesReaderTesting
     // MARK: Selectors
 
     @Test func selectorsSelectClassesAsTheAPIDefines() throws {
-        let topology = try KubernetesReaderExamples.topology([
+        let topology = try ExampleTopology.topology([
             "--ingress-namespace", "ingress-nginx",
         ])
         let universe = PodUniverse(topology)

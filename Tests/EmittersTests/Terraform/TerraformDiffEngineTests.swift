@@ -52,7 +52,7 @@ import TopologyModel
         var arguments = example.arguments
         let option = try #require(arguments.firstIndex(of: "--vpc-id"))
         arguments[option + 1] = vpc
-        let topology = try SecurityGroupReaderExamples.topology(arguments)
+        let topology = try ExampleTopology.topology(arguments)
         let describe = try String(
             contentsOf: out.appendingPathComponent("describe-security-groups.json"), encoding: .utf8
         )

@@ -116,7 +116,7 @@ import TopologyModel
 
     @Test(arguments: Example.all)
     func everyGoldenModuleReadsBackInSync(example: Example) throws {
-        let topology = try SecurityGroupReaderExamples.topology(of: example)
+        let topology = try ExampleTopology.topology(of: example)
         let (drift, deployed) = try Self.drift(try Self.golden(example), topology)
         #expect(drift.isInSync, "\(Self.briefs(drift))")
         #expect(deployed.unreadable.isEmpty)
@@ -134,7 +134,7 @@ import TopologyModel
         ["--infrastructure-port", "443", "--infrastructure-port", "30000-32767"] + knownAddresses,
     ])
     func emittedModulesReadBackInSync(arguments: [String]) throws {
-        let topology = try SecurityGroupReaderExamples.topology(arguments)
+        let topology = try ExampleTopology.topology(arguments)
         let module = try TerraformEmitter().render(topology)
         let (drift, deployed) = try Self.drift(Self.files(module), topology)
         #expect(drift.isInSync, "\(Self.briefs(drift))")
@@ -142,9 +142,9 @@ import TopologyModel
     }
 
     @Test func theModuleOfOtherOptionsIsNotInSync() throws {
-        let kms = try SecurityGroupReaderExamples.topology(
+        let kms = try ExampleTopology.topology(
             Self.knownAddresses + ["--with-kms", "--cidr", "kms=10.0.5.0/24"])
-        let plain = try SecurityGroupReaderExamples.topology(Self.knownAddresses)
+        let plain = try ExampleTopology.topology(Self.knownAddresses)
         let (drift, _) = try Self.drift(Self.files(try TerraformEmitter().render(kms)), plain)
         #expect(
             Set(Self.briefs(drift).map(\.kind)) == [.extra],
@@ -154,7 +154,7 @@ import TopologyModel
 
     @Test func mutationsOfTheGoldenModule() throws {
         let example = try #require(Example.all.first { $0.name == "default" })
-        let topology = try SecurityGroupReaderExamples.topology(of: example)
+        let topology = try ExampleTopology.topology(of: example)
         let golden = try Self.golden(example)
         let main = try #require(golden.first { $0.name == "main.tf" }).contents
         let lines = main.split(separator: "\n", omittingEmptySubsequences: false)
@@ -195,7 +195,7 @@ import TopologyModel
     // MARK: - Spacelift's style
 
     @Test func spaceliftsStyleIsBroaderOnEveryComponentsEgress() throws {
-        let topology = try SecurityGroupReaderExamples.topology(Self.ipv4Only)
+        let topology = try ExampleTopology.topology(Self.ipv4Only)
         let (drift, deployed) = try Self.drift(
             try Self.fixture("spacelift-style"), topology, groups: Self.spaceliftGroups)
         #expect(
@@ -240,7 +240,7 @@ import TopologyModel
     }
 
     @Test func withIPv6InTheModelSpaceliftsStyleAlsoMissesIt() throws {
-        let topology = try SecurityGroupReaderExamples.topology([])
+        let topology = try ExampleTopology.topology([])
         let (drift, _) = try Self.drift(
             try Self.fixture("spacelift-style"), topology, groups: Self.spaceliftGroups)
         let missing = drift.findings.filter { $0.kind == .missing }
@@ -257,7 +257,7 @@ import TopologyModel
     // MARK: - Other hand-written styles
 
     @Test func securityGroupRulesWithVariablesAndLocalsAreInSync() throws {
-        let topology = try SecurityGroupReaderExamples.topology(Self.knownAddresses)
+        let topology = try ExampleTopology.topology(Self.knownAddresses)
         let (drift, deployed) = try Self.drift(try Self.fixture("security-group-rules"), topology)
         #expect(drift.isInSync, "\(Self.briefs(drift))")
         #expect(deployed.diagnostics.isEmpty, "\(deployed.diagnostics)")
@@ -270,7 +270,7 @@ import TopologyModel
     }
 
     @Test func vpcRulesFromAMapOfRulesAreInSync() throws {
-        let topology = try SecurityGroupReaderExamples.topology(Self.knownAddresses)
+        let topology = try ExampleTopology.topology(Self.knownAddresses)
         let (drift, deployed) = try Self.drift(try Self.fixture("vpc-rules"), topology)
         #expect(drift.isInSync, "\(Self.briefs(drift))")
         #expect(deployed.diagnostics.isEmpty, "\(deployed.diagnostics)")
@@ -278,7 +278,7 @@ import TopologyModel
     }
 
     @Test func mutationsOfHandWrittenRules() throws {
-        let topology = try SecurityGroupReaderExamples.topology(Self.knownAddresses)
+        let topology = try ExampleTopology.topology(Self.knownAddresses)
         let original = try Self.fixture("security-group-rules")
         let main = try #require(original.first { $0.name == "main.tf" }).contents
         let registryRule = try #require(
@@ -372,7 +372,7 @@ import TopologyModel
 
     @Test func whatCannotBeKnownIsReportedWithItsLine() throws {
         let (drift, deployed) = try Self.drift(
-            try Self.fixture("unreadable"), try SecurityGroupReaderExamples.topology([]))
+            try Self.fixture("unreadable"), try ExampleTopology.topology([]))
         let unreadable = drift.findings.filter { $0.kind == .unreadable }
         #expect(
             unreadable.map {
@@ -404,7 +404,7 @@ import TopologyModel
     {
         try Self.drift(
             [InputText(name: "main.tf", contents: text)],
-            try SecurityGroupReaderExamples.topology(arguments), groups: groups)
+            try ExampleTopology.topology(arguments), groups: groups)
     }
 
     @Test func aGroupWithoutEgressRulesHasNoEgress() throws {
@@ -622,7 +622,7 @@ import TopologyModel
     @Test func jsonSyntaxIsReportedNotRead() throws {
         let (drift, _) = try Self.drift(
             [InputText(name: "main.tf.json", contents: "{\"resource\": {}}")],
-            try SecurityGroupReaderExamples.topology([]))
+            try ExampleTopology.topology([]))
         #expect(
             drift.findings.filter { $0.kind == .unreadable }.map(\.message) == [
                 "Terraform's JSON syntax ('.tf.json') is not read; its rules are not compared"
@@ -642,7 +642,7 @@ import TopologyModel
                 [
                     InputText(name: "a.tf", contents: "variable \"x\" {}\n"),
                     InputText(name: "b.tf", contents: "\n\nvariable \"x\" {}\n"),
-                ], try SecurityGroupReaderExamples.topology([]))
+                ], try ExampleTopology.topology([]))
             Issue.record("a variable declared twice is a ReadError")
         } catch let error as ReadError {
             #expect(

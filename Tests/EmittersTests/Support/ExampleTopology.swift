@@ -1,12 +1,13 @@
 import TestSupport
 import TopologyModel
 
-/// The topology of an example (`examples/NAME.args`), for tests that read its goldens back:
-/// the model options the examples use, translated into a ``TopologySpec`` as the CLI does.
+/// The topology of an example (`examples/NAME.args`), for the tests of every reader that read
+/// its goldens back: the model options the examples use, translated into a ``TopologySpec`` as
+/// the CLI does.
 ///
 /// For example: `["--with-sqs", "--cidr", "postgres=10.0.0.0/16"]` sets `withSQS` and one
 /// address entry.
-enum SecurityGroupReaderExamples {
+enum ExampleTopology {
     /// Why arguments cannot be translated.
     struct Unsupported: Error, CustomStringConvertible {
         /// The option or problem.
