@@ -28,7 +28,7 @@ extension HostEmitter {
         }
         let addressed = Set(
             flows.flatMap { [$0.source, $0.destination] }.filter { $0.kind != .component })
-        var diagnostics = unusedAddressWarnings(
+        let diagnostics = unusedAddressWarnings(
             topology, addressed: addressed, target: targetName,
             componentHint: "each host's rules apply to the host itself, whatever its address")
         return Rendering(files: files, diagnostics: diagnostics)

@@ -1,4 +1,4 @@
-public import TopologyModel
+import TopologyModel
 
 /// Renders each component host's flows as a POSIX `sh` script that applies them with iptables
 /// and ip6tables: `server.sh`, `drain.sh`, `scheduler.sh`, `worker.sh`.

@@ -1,4 +1,4 @@
-public import TopologyModel
+import TopologyModel
 
 /// Renders each component host's flows as an nftables ruleset: `server.nft`, `drain.nft`,
 /// `scheduler.nft`, `worker.nft`, each loadable with `nft -f`.

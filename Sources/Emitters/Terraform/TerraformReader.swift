@@ -1,4 +1,4 @@
-public import TopologyModel
+import TopologyModel
 
 /// Reads a directory of Terraform `.tf` files (topogen's own module, or hand-written
 /// configurations) back into permissions, for `topogen diff --target terraform`. It reads the
