@@ -60,6 +60,11 @@ struct NftRuleset: Sendable {
         var name: String
         /// Its chains, in order.
         var chains: [Chain] = []
+        /// The index of each chain by name.
+        var chainIndex: [String: Int] = [:]
+
+        /// The index of a chain of this table, if declared.
+        func chain(named name: String) -> Int? { chainIndex[name] }
         /// Where it was declared.
         var origin: SourceLocation
     }
@@ -78,9 +83,8 @@ struct NftRuleset: Sendable {
 
     /// The index of a chain of a table, declared here when new.
     mutating func chain(_ name: String, in table: Int) -> Int {
-        if let index = tables[table].chains.firstIndex(where: { $0.name == name }) {
-            return index
-        }
+        if let index = tables[table].chainIndex[name] { return index }
+        tables[table].chainIndex[name] = tables[table].chains.count
         tables[table].chains.append(Chain(name: name))
         return tables[table].chains.count - 1
     }

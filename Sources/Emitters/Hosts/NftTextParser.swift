@@ -235,9 +235,7 @@ struct NftTextParser {
                     let chain = try word("a chain name")
                     let table = try existing(family, name, in: ruleset, at: token.line)
                     guard
-                        let index = ruleset.tables[table].chains.firstIndex(where: {
-                            $0.name == chain
-                        })
+                        let index = ruleset.tables[table].chain(named: chain)
                     else {
                         throw fail(
                             "table '\(family) \(name)' has no chain '\(chain)'", at: token.line)
@@ -280,9 +278,7 @@ struct NftTextParser {
                     let (family, name) = try tableName()
                     let chain = try word("a chain name")
                     let table = try existing(family, name, in: ruleset, at: token.line)
-                    if let index = ruleset.tables[table].chains.firstIndex(where: {
-                        $0.name == chain
-                    }) {
+                    if let index = ruleset.tables[table].chain(named: chain) {
                         ruleset.tables[table].chains[index].rules = []
                     }
                 default:
