@@ -71,18 +71,20 @@ enum NftExpression: Hashable, Sendable {
         _ selector: String, _ operation: String, _ values: [String], to match: inout HostMatch
     ) {
         let negated = operation == "!="
-        let written = NftExpression.match(
-            selector: selector, operation: operation, values: values
-        ).text
+        var written: String {
+            NftExpression.match(selector: selector, operation: operation, values: values).text
+        }
         func unreadable(_ why: String = "is not understood by topogen diff") {
             match.unreadable.append("'\(written)' \(why); the rule is not compared")
         }
-        let equality = ["==", "!=", "in"].contains(operation)
-        let words = selector.split(separator: " ").map(String.init)
-        guard words.count == 2, !values.isEmpty else {
+        let equality = operation == "==" || operation == "!=" || operation == "in"
+        guard let space = selector.utf8.firstIndex(of: UInt8(ascii: " ")), !values.isEmpty else {
             unreadable()
             return
         }
+        let words = [
+            String(selector[..<space]), String(selector[selector.utf8.index(after: space)...]),
+        ]
         switch (words[0], words[1]) {
         case ("ip", "saddr"), ("ip", "daddr"), ("ip6", "saddr"), ("ip6", "daddr"):
             let family: IPFamily = words[0] == "ip" ? .ipv4 : .ipv6

@@ -56,10 +56,7 @@ enum NftJSONParser {
                 }
                 var expressions = rule.expr.map(\.expression)
                 if let comment = rule.comment { expressions.append(.comment(comment)) }
-                let text = expressions.map(\.text).filter { !$0.isEmpty }.joined(separator: " ")
-                let read = NftRuleset.Rule(
-                    expressions: expressions, origin: location,
-                    excerpt: HostPermissions.excerpt(Substring(text)))
+                let read = NftRuleset.Rule(source: .expressions(expressions), origin: location)
                 if element.inserted {
                     ruleset.tables[table].chains[chain].rules.insert(read, at: 0)
                 } else {
@@ -238,9 +235,11 @@ private struct Statement: Decodable {
                 expression = .unknown("xt \(type) \(name)")
             }
         case "queue":
-            expression = .verdict(.unknown("'queue' hands packets to a program; the rule is not compared"))
+            expression = .verdict(
+                .unknown("'queue' hands packets to a program; the rule is not compared"))
         case "vmap":
-            expression = .verdict(.unknown("'vmap' is not understood by topogen diff; the rule is not compared"))
+            expression = .verdict(
+                .unknown("'vmap' is not understood by topogen diff; the rule is not compared"))
         default:
             expression = .unknown(key.stringValue)
         }
@@ -309,7 +308,9 @@ private struct Values: Decodable {
             var collected: [String]? = []
             while !list.isAtEnd {
                 let item = try list.decode(Values.self)
-                if let items = item.values { collected?.append(contentsOf: items) } else {
+                if let items = item.values {
+                    collected?.append(contentsOf: items)
+                } else {
                     collected = nil
                 }
             }

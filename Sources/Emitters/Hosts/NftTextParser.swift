@@ -405,16 +405,6 @@ struct NftTextParser {
 
     /// One rule's tokens as a rule.
     static func rule(_ words: [NftToken], file: String, line: Int) -> NftRuleset.Rule {
-        var parts: [String] = []
-        for token in words {
-            switch token.kind {
-            case .string: parts.append("\"\(token.text)\"")
-            case .comma: if !parts.isEmpty { parts[parts.count - 1] += "," }
-            default: parts.append(token.text)
-            }
-        }
-        return NftRuleset.Rule(
-            expressions: NftExpression.parse(words), origin: SourceLocation(file: file, line: line),
-            excerpt: HostPermissions.excerpt(Substring(parts.joined(separator: " "))))
+        NftRuleset.Rule(source: .tokens(words), origin: SourceLocation(file: file, line: line))
     }
 }
