@@ -328,19 +328,26 @@ extension NftExpression {
         return parser.parse()
     }
 
+    /// Whether a word starts a statement that parsing can resume at.
     fileprivate static func isResumable(_ token: NftToken) -> Bool {
         token.kind == .word && resumable.contains(token.text)
     }
+    /// Whether a word is a meta key written without `meta`.
     fileprivate static func isBareMetaKey(_ word: String) -> Bool { bareMetaKeys.contains(word) }
+    /// Whether a word is a comparison.
     fileprivate static func isOperation(_ word: String) -> Bool { operations.contains(word) }
 }
 
 /// Reads the statements of one rule's tokens.
 private struct NftStatementParser {
+    /// The rule's words.
     let tokens: [NftToken]
+    /// The word being read.
     var position = 0
+    /// What was read so far.
     var expressions: [NftExpression] = []
 
+    /// The word or string `offset` words ahead, if any.
     func word(_ offset: Int = 0) -> String? {
         let index = position + offset
         guard index < tokens.count, tokens[index].kind == .word || tokens[index].kind == .string
@@ -380,6 +387,7 @@ private struct NftStatementParser {
         expressions.append(.unknown(written(from: start)))
     }
 
+    /// Reads every statement.
     mutating func parse() -> [NftExpression] {
         while position < tokens.count {
             let start = position

@@ -106,14 +106,19 @@ enum NftJSONParser {
 
 /// Any key of a JSON object.
 private struct AnyKey: CodingKey {
+    /// The key.
     var stringValue: String
+    /// No integer keys.
     var intValue: Int? { nil }
+    /// A key.
     init(stringValue: String) { self.stringValue = stringValue }
+    /// No integer keys.
     init?(intValue: Int) { nil }
 }
 
 /// `{"nftables": [...]}`.
 private struct Document: Decodable {
+    /// The elements.
     var nftables: [Element]
 }
 
@@ -150,10 +155,14 @@ private struct Element: Decodable {
         var comment: String?
     }
 
+    /// The element's kind: `table`, `chain`, `rule`, ...
     var command: String
+    /// What it holds.
     var object: Object
+    /// Whether it is an `insert` command.
     var inserted = false
 
+    /// Decodes an element of one key.
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         guard let key = container.allKeys.first else {
@@ -177,6 +186,7 @@ private struct Element: Decodable {
 
 /// One statement of a rule's `expr`, decoded into an expression.
 private struct Statement: Decodable {
+    /// What the statement is.
     var expression: NftExpression
 
     struct Match: Decodable {
@@ -198,6 +208,7 @@ private struct Statement: Decodable {
         var inv: Bool?
     }
 
+    /// Decodes a statement of one key.
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         guard let key = container.allKeys.first else {
@@ -249,7 +260,9 @@ private struct Statement: Decodable {
 /// The left side of a match: `ip saddr`, `meta l4proto`, `ct state`; `nil` for anything else,
 /// described by its key.
 private struct Selector: Decodable {
+    /// The selector, when read.
     var selector: String?
+    /// The left side in a word, for messages.
     var description: String
 
     struct Fields: Decodable {
@@ -259,6 +272,7 @@ private struct Selector: Decodable {
         var dir: String?
     }
 
+    /// Decodes a left side.
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         guard let key = container.allKeys.first else {
@@ -286,6 +300,7 @@ private struct Selector: Decodable {
 
 /// The right side of a match as nft writes its values; `nil` when not read.
 private struct Values: Decodable {
+    /// The values, when read.
     var values: [String]?
 
     struct Prefix: Decodable {
@@ -293,6 +308,7 @@ private struct Values: Decodable {
         var len: Int
     }
 
+    /// Decodes a right side: a value, a list, a set, a prefix or a range.
     init(from decoder: any Decoder) throws {
         if let single = try? decoder.singleValueContainer() {
             if let text = try? single.decode(String.self) {

@@ -140,11 +140,6 @@ struct NftRuleset: Sendable {
         }
     }
 
-    /// The chains that filter IP traffic of one family, as the evaluation's program, with the
-    /// base chains of each path, and warnings.
-    ///
-    /// - Throws: ``ReadError`` for a jump to a chain the table does not declare, or chains
-    ///   that jump in a loop.
     /// Each chain's rules read into matches and verdicts, once for both families: those of the
     /// chains a filter base chain reaches (jumps stay within a table), so that the rules of
     /// NAT tables, for example, are never read. Indexed by table, then chain; `nil` for a
@@ -177,6 +172,11 @@ struct NftRuleset: Sendable {
         return reads
     }
 
+    /// The chains that filter IP traffic of one family, as the evaluation's program, with the
+    /// base chains of each path, and warnings; from rules already read (``readRules()``).
+    ///
+    /// - Throws: ``ReadError`` for a jump to a chain the table does not declare, or chains
+    ///   that jump in a loop.
     func program(
         for family: IPFamily, reads: [[[(match: HostMatch, verdict: NftVerdict)]?]]
     ) throws(ReadError) -> (
