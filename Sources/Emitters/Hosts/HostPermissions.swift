@@ -86,10 +86,15 @@ enum HostPermissions {
     /// The permissions with those of one rule on the same protocols and ports joined into one,
     /// whatever their families: an `inet` rule is one permission for IPv4 and IPv6 together.
     static func joiningFamilies(_ permissions: [Permission]) -> [Permission] {
+        /// What permissions of one rule share.
         struct Key: Hashable {
+            /// Whose.
             var subject: Subject
+            /// The rule.
             var origin: SourceLocation?
+            /// The protocols.
             var protocols: ProtocolSet
+            /// The ports.
             var ports: IntervalSet<UInt16>
         }
         var index: [Key: Int] = [:]
@@ -181,15 +186,21 @@ enum HostPermissions {
 ///
 /// For example: `10.0.0.0/8` is `0x0A000000...0x0AFFFFFF` of ``IPFamily/ipv4``.
 enum HostAddress {
+    /// Every IPv4 address.
     private static let fullIPv4 = IntervalSet<UInt128>(0...UInt128(UInt32.max))
+    /// Every IPv6 address.
     private static let fullIPv6 = IntervalSet<UInt128>.full
+    /// The special IPv4 addresses (see ``special(_:)``).
     private static let specialIPv4 = IntervalSet<UInt128>([
         0...0x00FF_FFFF, 0x7F00_0000...0x7FFF_FFFF, 0xE000_0000...0xFFFF_FFFF,
     ])
+    /// The special IPv6 addresses.
     private static let specialIPv6 = IntervalSet<UInt128>([
         0...1, (UInt128(0xFF) << 120)...UInt128.max,
     ])
+    /// Every IPv4 address but the special ones.
     private static let ordinaryIPv4 = fullIPv4.subtracting(specialIPv4)
+    /// Every IPv6 address but the special ones.
     private static let ordinaryIPv6 = fullIPv6.subtracting(specialIPv6)
 
     /// Every address of a family.
@@ -225,6 +236,7 @@ enum HostAddress {
         return parse(Substring(String(decoding: bytes, as: UTF8.self)))
     }
 
+    /// The IPv4 network of an address and prefix length.
     private static func ipv4(_ value: UInt32, _ length: Int) -> (
         family: IPFamily, range: ClosedRange<UInt128>
     ) {
@@ -393,11 +405,16 @@ struct PacketBox: Hashable, Sendable {
 ///
 /// For example: `ProtocolBits(6)` is TCP.
 struct ProtocolBits: Hashable, Sendable {
+    /// Protocols 0–63.
     private var word0: UInt64
+    /// Protocols 64–127.
     private var word1: UInt64
+    /// Protocols 128–191.
     private var word2: UInt64
+    /// Protocols 192–255.
     private var word3: UInt64
 
+    /// The set of these bits.
     private init(_ word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64) {
         self.word0 = word0
         self.word1 = word1

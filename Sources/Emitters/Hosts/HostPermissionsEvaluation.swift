@@ -92,6 +92,7 @@ struct HostProgram: Sendable {
         inert = Self.inertChains(chains)
     }
 
+    /// Which chains decide nothing, found by fixpoint over jumps.
     private static func inertChains(_ chains: [Chain]) -> [Bool] {
         var inert = Array(repeating: false, count: chains.count)
         var changed = true
@@ -318,7 +319,9 @@ struct HostProgram: Sendable {
 
 /// Which rule (chain and position, -1 for the chain's policy) something comes from.
 private struct RuleKey: Hashable, Sendable {
+    /// The chain's index.
     var chain: Int
+    /// The rule's position in the chain; -1 for the chain's policy.
     var position: Int
 }
 
@@ -327,6 +330,7 @@ private struct Grant: Hashable, Sendable {
     /// The rule or policy that grants it: its chain and position; a policy's position is -1,
     /// and a path without base chain has chain -1 too.
     var rule: RuleKey
+    /// The packets.
     var box: PacketBox
     /// Whether a chain's policy grants it rather than a rule.
     var isPolicy: Bool
@@ -335,23 +339,36 @@ private struct Grant: Hashable, Sendable {
 /// What earlier dropping rules matched, grouped by protocols and ports so that long lists of
 /// drops of one kind (block lists) are one box with many addresses, searched by bisection.
 private struct DropIndex {
+    /// What the drops of one group share.
     struct Key: Hashable {
+        /// Their protocols.
         var protocols: ProtocolBits
+        /// Their ports.
         var ports: IntervalSet<UInt16>
     }
 
+    /// Drops of one protocol set and port set, their addresses joined.
     struct Group {
+        /// The protocols.
         var protocols: ProtocolBits
+        /// The ports.
         var ports: IntervalSet<UInt16>
+        /// The addresses joined so far.
         var peers: IntervalSet<UInt128>
+        /// Addresses recorded since, joined when the group is next needed.
         var pending: [ClosedRange<UInt128>]
+        /// The lowest address of any drop of the group, for a quick test.
         var lowest: UInt128
+        /// The highest address of any drop of the group.
         var highest: UInt128
     }
 
+    /// The groups, in the order their first drop was met.
     var groups: [Group] = []
+    /// The group of each protocol and port set.
     var index: [Key: Int] = [:]
 
+    /// Records what a dropping rule matched.
     mutating func insert(_ box: PacketBox) {
         guard let first = box.peers.ranges.first, let last = box.peers.ranges.last else { return }
         let key = Key(protocols: box.protocols, ports: box.ports)
@@ -413,26 +430,40 @@ private struct DropIndex {
 /// Packets a `RETURN` sent back, with the rule, to name it when a later rule or a policy
 /// accepts them.
 private struct Passed {
+    /// The `RETURN` rule.
     var rule: RuleKey
+    /// What it matched, within the conditions of the jumps that led to it.
     var box: PacketBox
 }
 
 /// The evaluation of one base chain of one path and family.
 private struct Walker {
+    /// The chains.
     let program: HostProgram
+    /// The path evaluated.
     let path: HostRule.Path
+    /// The family evaluated.
     let family: IPFamily
+    /// Whose permissions these are.
     let subject: Subject
+    /// The bridge the containers' packets come in on (forward path).
     let bridge: String
     /// Every packet of the family.
     let everything: PacketBox
+    /// What dropping rules matched so far.
     var drops = DropIndex()
+    /// What selective `RETURN`s sent on so far.
     var passed: [Passed] = []
+    /// What accepting rules granted so far.
     var grants: [Grant] = []
+    /// The rules met that cannot be read.
     var unreadable: [Unreadable] = []
+    /// The rules visited, to give up on chains that jump into each other too often.
     var visits = 0
+    /// What each rule matches on this path, once computed.
     var outcomes: [[HostMatch.Outcome?]]
 
+    /// A walker of a program's chains on one path, family and bridge.
     init(
         program: HostProgram, path: HostRule.Path, family: IPFamily, subject: Subject,
         bridge: String
@@ -446,6 +477,7 @@ private struct Walker {
         outcomes = program.chains.map { Array(repeating: nil, count: $0.rules.count) }
     }
 
+    /// What a rule matches on this path, computed once.
     mutating func outcome(_ chain: Int, _ position: Int) -> HostMatch.Outcome {
         if let known = outcomes[chain][position] { return known }
         let outcome = program.chains[chain].rules[position].match.outcome(

@@ -22,10 +22,12 @@ import TopologyModel
 /// For example: `-P INPUT DROP` with `-A INPUT -p tcp --dport 22 -j ACCEPT` on the server reads
 /// as the permission "server ingress tcp 22 from any address", extra unless SSH is a flow.
 struct IptablesReader: RuleReader {
+    /// The permissions topogen's iptables script for `options.role` must grant.
     func expectedPermissions(for topology: Topology, options: ReadOptions) -> [Permission] {
         HostPermissions.expected(IptablesEmitter(), topology: topology, role: options.role)
     }
 
+    /// Reads iptables-save output or topogen's scripts of one host.
     func read(_ inputs: [InputText], topology: Topology, options: ReadOptions) throws(ReadError)
         -> DeployedRules
     {

@@ -164,6 +164,7 @@ struct IptablesSaveDocument: Sendable {
         return tokens[jump + 1] == "DROP" || tokens[jump + 1] == "REJECT"
     }
 
+    /// The error of a rule or declaration outside a table.
     private func outside(_ line: Substring, _ location: SourceLocation) -> ReadError {
         ReadError(
             location,

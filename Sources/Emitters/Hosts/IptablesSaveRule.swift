@@ -108,7 +108,9 @@ struct IptablesSaveRule: Sendable {
 /// A word of a rule line: where it is in the line's bytes, and whether it was quoted (then
 /// without its quotes) with escapes in it.
 private struct ByteToken {
+    /// Where the word is in the line's bytes (without quotes).
     var range: Range<Int>
+    /// Whether it was quoted with backslash escapes in it.
     var escaped: Bool
 
     /// The words of a line; `nil` when a quote is not closed.
@@ -186,22 +188,34 @@ private enum Option {
 
 /// Reads a rule's options one by one, from the line's bytes.
 private struct OptionReader {
+    /// The line's bytes.
     let bytes: [UInt8]
+    /// The line's words.
     let tokens: [ByteToken]
+    /// The family of the rules.
     let family: IPFamily
+    /// Where the line is.
     let location: SourceLocation
+    /// The line, for messages.
     let line: Substring
+    /// The word being read.
     var position = 0
+    /// The chain the rule is added to.
     var chain = ""
+    /// Where `-I` inserts it.
     var insertAt: Int?
+    /// What it matches so far.
     var match = HostMatch()
+    /// Its target.
     var target: String?
+    /// Whether the target is a goto.
     var isGoto = false
     /// The module whose options follow (`-m tcp`).
     var module: String?
     /// Whether the options that follow belong to a module that is not read.
     var skipping = false
 
+    /// The error of a problem with this line.
     func fail(_ message: String) -> ReadError {
         ReadError(location, message)
     }
@@ -265,6 +279,7 @@ private struct OptionReader {
         return nil
     }
 
+    /// The word after an option, which must be there.
     mutating func value(after option: ByteToken) throws(ReadError) -> ByteToken {
         guard position < tokens.count else {
             throw fail(
@@ -274,6 +289,7 @@ private struct OptionReader {
         return tokens[position]
     }
 
+    /// Reads the command, then every option up to the target.
     mutating func read() throws(ReadError) {
         if let first = tokens.first, bytes[first.range.lowerBound] == UInt8(ascii: "[") {
             position = 1
@@ -337,6 +353,7 @@ private struct OptionReader {
         }
     }
 
+    /// Reads one option and its values into the match.
     mutating func readOption(_ option: Option, _ token: ByteToken, negated: Bool) throws(ReadError)
     {
         let name = text(token)

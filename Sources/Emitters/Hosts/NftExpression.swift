@@ -71,18 +71,20 @@ enum NftExpression: Hashable, Sendable {
         _ selector: String, _ operation: String, _ values: [String], to match: inout HostMatch
     ) {
         let negated = operation == "!="
-        let written = NftExpression.match(
-            selector: selector, operation: operation, values: values
-        ).text
+        var written: String {
+            NftExpression.match(selector: selector, operation: operation, values: values).text
+        }
         func unreadable(_ why: String = "is not understood by topogen diff") {
             match.unreadable.append("'\(written)' \(why); the rule is not compared")
         }
-        let equality = ["==", "!=", "in"].contains(operation)
-        let words = selector.split(separator: " ").map(String.init)
-        guard words.count == 2, !values.isEmpty else {
+        let equality = operation == "==" || operation == "!=" || operation == "in"
+        guard let space = selector.utf8.firstIndex(of: UInt8(ascii: " ")), !values.isEmpty else {
             unreadable()
             return
         }
+        let words = [
+            String(selector[..<space]), String(selector[selector.utf8.index(after: space)...]),
+        ]
         switch (words[0], words[1]) {
         case ("ip", "saddr"), ("ip", "daddr"), ("ip6", "saddr"), ("ip6", "daddr"):
             let family: IPFamily = words[0] == "ip" ? .ipv4 : .ipv6
@@ -326,19 +328,26 @@ extension NftExpression {
         return parser.parse()
     }
 
+    /// Whether a word starts a statement that parsing can resume at.
     fileprivate static func isResumable(_ token: NftToken) -> Bool {
         token.kind == .word && resumable.contains(token.text)
     }
+    /// Whether a word is a meta key written without `meta`.
     fileprivate static func isBareMetaKey(_ word: String) -> Bool { bareMetaKeys.contains(word) }
+    /// Whether a word is a comparison.
     fileprivate static func isOperation(_ word: String) -> Bool { operations.contains(word) }
 }
 
 /// Reads the statements of one rule's tokens.
 private struct NftStatementParser {
+    /// The rule's words.
     let tokens: [NftToken]
+    /// The word being read.
     var position = 0
+    /// What was read so far.
     var expressions: [NftExpression] = []
 
+    /// The word or string `offset` words ahead, if any.
     func word(_ offset: Int = 0) -> String? {
         let index = position + offset
         guard index < tokens.count, tokens[index].kind == .word || tokens[index].kind == .string
@@ -378,6 +387,7 @@ private struct NftStatementParser {
         expressions.append(.unknown(written(from: start)))
     }
 
+    /// Reads every statement.
     mutating func parse() -> [NftExpression] {
         while position < tokens.count {
             let start = position

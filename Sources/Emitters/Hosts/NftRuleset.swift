@@ -32,14 +32,47 @@ struct NftRuleset: Sendable {
         var excerpt: String
     }
 
-    /// One rule.
+    /// One rule: its words as written (text), or its statements (JSON), read when a filter
+    /// base chain reaches it.
     struct Rule: Sendable {
+        /// What the rule is made of.
+        enum Source: Sendable {
+            /// The rule's words, from nftables text.
+            case tokens([NftToken])
+            /// The rule's statements, from JSON.
+            case expressions([NftExpression])
+        }
+
         /// What it is made of.
-        var expressions: [NftExpression]
+        var source: Source
         /// Where it was written.
         var origin: SourceLocation
+
+        /// Its statements.
+        var expressions: [NftExpression] {
+            switch source {
+            case .tokens(let tokens): NftExpression.parse(tokens)
+            case .expressions(let expressions): expressions
+            }
+        }
+
         /// The rule in a few words.
-        var excerpt: String
+        var excerpt: String {
+            var parts: [String] = []
+            switch source {
+            case .tokens(let tokens):
+                for token in tokens {
+                    switch token.kind {
+                    case .string: parts.append("\"\(token.text)\"")
+                    case .comma: if !parts.isEmpty { parts[parts.count - 1] += "," }
+                    default: parts.append(token.text)
+                    }
+                }
+            case .expressions(let expressions):
+                parts = expressions.map(\.text).filter { !$0.isEmpty }
+            }
+            return HostPermissions.excerpt(Substring(parts.joined(separator: " ")))
+        }
     }
 
     /// One chain.
@@ -60,6 +93,11 @@ struct NftRuleset: Sendable {
         var name: String
         /// Its chains, in order.
         var chains: [Chain] = []
+        /// The index of each chain by name.
+        var chainIndex: [String: Int] = [:]
+
+        /// The index of a chain of this table, if declared.
+        func chain(named name: String) -> Int? { chainIndex[name] }
         /// Where it was declared.
         var origin: SourceLocation
     }
@@ -78,9 +116,8 @@ struct NftRuleset: Sendable {
 
     /// The index of a chain of a table, declared here when new.
     mutating func chain(_ name: String, in table: Int) -> Int {
-        if let index = tables[table].chains.firstIndex(where: { $0.name == name }) {
-            return index
-        }
+        if let index = tables[table].chainIndex[name] { return index }
+        tables[table].chainIndex[name] = tables[table].chains.count
         tables[table].chains.append(Chain(name: name))
         return tables[table].chains.count - 1
     }
@@ -103,12 +140,46 @@ struct NftRuleset: Sendable {
         }
     }
 
+    /// Each chain's rules read into matches and verdicts, once for both families: those of the
+    /// chains a filter base chain reaches (jumps stay within a table), so that the rules of
+    /// NAT tables, for example, are never read. Indexed by table, then chain; `nil` for a
+    /// chain no filter base chain reaches.
+    func readRules() -> [[[(match: HostMatch, verdict: NftVerdict)]?]] {
+        var reads: [[[(match: HostMatch, verdict: NftVerdict)]?]] = tables.map {
+            Array(repeating: nil, count: $0.chains.count)
+        }
+        var pending: [(table: Int, chain: Int)] = []
+        for (table, entry) in tables.enumerated() {
+            for (chain, declared) in entry.chains.enumerated() where declared.base?.type == "filter"
+            {
+                pending.append((table, chain))
+            }
+        }
+        while let (table, chain) = pending.popLast() {
+            guard reads[table][chain] == nil else { continue }
+            let rules = tables[table].chains[chain].rules.map { NftExpression.rule($0.expressions) }
+            reads[table][chain] = rules
+            for rule in rules {
+                switch rule.verdict {
+                case .jump(let name), .goto(let name):
+                    if let target = tables[table].chain(named: name), reads[table][target] == nil {
+                        pending.append((table, target))
+                    }
+                default: break
+                }
+            }
+        }
+        return reads
+    }
+
     /// The chains that filter IP traffic of one family, as the evaluation's program, with the
-    /// base chains of each path, and warnings.
+    /// base chains of each path, and warnings; from rules already read (``readRules()``).
     ///
     /// - Throws: ``ReadError`` for a jump to a chain the table does not declare, or chains
     ///   that jump in a loop.
-    func program(for family: IPFamily) throws(ReadError) -> (
+    func program(
+        for family: IPFamily, reads: [[[(match: HostMatch, verdict: NftVerdict)]?]]
+    ) throws(ReadError) -> (
         program: HostProgram, bases: [HostRule.Path: [HostProgram.Base]],
         diagnostics: [Diagnostic]
     ) {
@@ -123,14 +194,15 @@ struct NftRuleset: Sendable {
                 chains.append(HostProgram.Chain(name: chain.name, rules: []))
             }
         }
-        for table in tables where applies.contains(table.family) {
-            for chain in table.chains {
-                guard let position = index["\(table.family) \(table.name) \(chain.name)"] else {
+        for (tableIndex, table) in tables.enumerated() where applies.contains(table.family) {
+            for (chainIndex, chain) in table.chains.enumerated() {
+                guard let position = index["\(table.family) \(table.name) \(chain.name)"],
+                    let read = reads[tableIndex][chainIndex]
+                else {
                     continue
                 }
                 var rules: [HostProgram.Rule] = []
-                for rule in chain.rules {
-                    let read = NftExpression.rule(rule.expressions)
+                for (rule, read) in zip(chain.rules, read) {
                     let action: HostProgram.Action
                     switch read.verdict {
                     case .accept: action = .accept

@@ -9,9 +9,13 @@ import TopologyModel
 /// For example: `table inet topogen { chain input { type filter hook input priority filter;
 /// policy drop; iifname "lo" accept } }` is one table with one base chain and one rule.
 struct NftTextParser {
+    /// The file, for locations.
     private let file: String
+    /// The words of the whole text.
     private var tokens: [NftToken] = []
+    /// The word being read.
     private var position = 0
+    /// The values of `define`d names.
     private var defines: [String: [NftToken]] = [:]
 
     /// The families nft knows.
@@ -26,18 +30,22 @@ struct NftTextParser {
         try parser.parse(into: &ruleset)
     }
 
+    /// A parser of one file.
     private init(file: String) {
         self.file = file
     }
 
+    /// A line of the file.
     private func location(_ line: Int) -> SourceLocation { SourceLocation(file: file, line: line) }
 
+    /// The error of a problem at a line.
     private func fail(_ message: String, at line: Int, hint: String? = nil) -> ReadError {
         ReadError(location(line), message, hint: hint)
     }
 
     // MARK: Words
 
+    /// The words of a text, with their lines; comments and line continuations left out.
     private func tokenize(_ text: String) throws(ReadError) -> [NftToken] {
         let bytes = Array(text.utf8)
         var tokens: [NftToken] = []
@@ -106,11 +114,13 @@ struct NftTextParser {
         return tokens
     }
 
+    /// The word being read, or a line end past the last.
     private var current: NftToken {
         position < tokens.count
             ? tokens[position] : NftToken(kind: .newline, text: "", line: tokens.last?.line ?? 1)
     }
 
+    /// The word being read, which must be a word or string (`$name` replaced by its value).
     private mutating func word(_ what: String) throws(ReadError) -> String {
         let token = current
         guard token.kind == .word || token.kind == .string else {
@@ -126,6 +136,7 @@ struct NftTextParser {
         return token.text
     }
 
+    /// Skips line ends and `;`.
     private mutating func skipSeparators() {
         while position < tokens.count
             && (tokens[position].kind == .newline || tokens[position].kind == .semicolon)
@@ -189,6 +200,7 @@ struct NftTextParser {
         throw fail("'{' is never closed", at: open)
     }
 
+    /// Reads a word of one kind, or fails.
     private mutating func expect(_ kind: NftToken.Kind, _ what: String) throws(ReadError) {
         guard current.kind == kind else {
             throw fail("expected '\(what)', found '\(current.text)'", at: current.line)
@@ -207,6 +219,7 @@ struct NftTextParser {
 
     // MARK: Commands
 
+    /// Reads every command of the text.
     private mutating func parse(into ruleset: inout NftRuleset) throws(ReadError) {
         while true {
             skipSeparators()
@@ -235,9 +248,7 @@ struct NftTextParser {
                     let chain = try word("a chain name")
                     let table = try existing(family, name, in: ruleset, at: token.line)
                     guard
-                        let index = ruleset.tables[table].chains.firstIndex(where: {
-                            $0.name == chain
-                        })
+                        let index = ruleset.tables[table].chain(named: chain)
                     else {
                         throw fail(
                             "table '\(family) \(name)' has no chain '\(chain)'", at: token.line)
@@ -280,9 +291,7 @@ struct NftTextParser {
                     let (family, name) = try tableName()
                     let chain = try word("a chain name")
                     let table = try existing(family, name, in: ruleset, at: token.line)
-                    if let index = ruleset.tables[table].chains.firstIndex(where: {
-                        $0.name == chain
-                    }) {
+                    if let index = ruleset.tables[table].chain(named: chain) {
                         ruleset.tables[table].chains[index].rules = []
                     }
                 default:
@@ -309,6 +318,7 @@ struct NftTextParser {
         }
     }
 
+    /// The index of a table that must exist.
     private func existing(_ family: String, _ name: String, in ruleset: NftRuleset, at line: Int)
         throws(ReadError) -> Int
     {
@@ -318,6 +328,7 @@ struct NftTextParser {
         return index
     }
 
+    /// Reads `table FAMILY NAME [{ ... }]`.
     private mutating func table(into ruleset: inout NftRuleset, at line: Int) throws(ReadError) {
         let (family, name) = try tableName()
         guard Self.families.contains(family) else {
@@ -356,6 +367,7 @@ struct NftTextParser {
         }
     }
 
+    /// Reads a chain's body up to its `}`: its type, policy and rules.
     private mutating func chainBody(
         table: Int, chain: Int, at opening: Int, into ruleset: inout NftRuleset
     ) throws(ReadError) {
@@ -409,16 +421,6 @@ struct NftTextParser {
 
     /// One rule's tokens as a rule.
     static func rule(_ words: [NftToken], file: String, line: Int) -> NftRuleset.Rule {
-        var parts: [String] = []
-        for token in words {
-            switch token.kind {
-            case .string: parts.append("\"\(token.text)\"")
-            case .comma: if !parts.isEmpty { parts[parts.count - 1] += "," }
-            default: parts.append(token.text)
-            }
-        }
-        return NftRuleset.Rule(
-            expressions: NftExpression.parse(words), origin: SourceLocation(file: file, line: line),
-            excerpt: HostPermissions.excerpt(Substring(parts.joined(separator: " "))))
+        NftRuleset.Rule(source: .tokens(words), origin: SourceLocation(file: file, line: line))
     }
 }

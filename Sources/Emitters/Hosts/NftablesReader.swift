@@ -39,8 +39,9 @@ struct NftablesReader: RuleReader {
         let paths: [HostRule.Path] =
             role == .worker ? [.input, .output, .forward] : [.input, .output]
         let file = inputs.first?.name ?? ""
+        let reads = ruleset.readRules()
         for family in IPFamily.allCases {
-            let (program, bases, notes) = try ruleset.program(for: family)
+            let (program, bases, notes) = try ruleset.program(for: family, reads: reads)
             for note in notes where !diagnostics.contains(note) { diagnostics.append(note) }
             for path in paths {
                 let subject = Subject(role, HostPermissions.direction(path))
