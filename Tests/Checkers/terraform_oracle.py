@@ -3,7 +3,7 @@
 
     .venv/bin/python3 Tests/Checkers/terraform_oracle.py --dir MODULE_DIR --aws-dir AWS_DIR
         (--args-file F | --args "...") [--then-dir MODULE_DIR2 (--then-args-file F2 | --then-args "...")]
-        [--no-moto]
+        [--no-moto] [--describe-out DIR]
 
 aws_oracle.py (imported) parses the topogen arguments, derives the expected rules from flows.md,
 normalises groups into (node, dir, proto, from, to, peer kind, peer, description), runs moto and
@@ -311,6 +311,24 @@ def moto_quirk(rc):
                                                                b.get('prefix_list_id'))
 
 
+def write_read_back(directory, tf, root, url, vpc, tmp):
+    """--describe-out: what AWS and terraform hold after the apply, for topogen diff's tests:
+    describe-security-groups.json (`aws ec2 describe-security-groups --filters Name=vpc-id,...` by
+    the real AWS CLI, as a user would run it), state.json (`terraform show -json`) and vpc-id."""
+    os.makedirs(directory, exist_ok=True)
+    r = subprocess.run(['aws', 'ec2', 'describe-security-groups', '--filters', f'Name=vpc-id,Values={vpc}',
+                        '--output', 'json'], env=apply_env(url, vpc, tmp), capture_output=True, text=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    if r.returncode:
+        raise Usage(f'aws ec2 describe-security-groups failed:\n{r.stderr.strip()}')
+    with open(os.path.join(directory, 'describe-security-groups.json'), 'w') as f:
+        f.write(r.stdout)
+    with open(os.path.join(directory, 'state.json'), 'w') as f:
+        json.dump(tf.json('show', root), f, indent=1, sort_keys=True)
+    with open(os.path.join(directory, 'vpc-id'), 'w') as f:
+        f.write(vpc + '\n')
+
+
 def moto(a, o, doc, expected, tf, tmp, out, info):
     import boto3
     import botocore.exceptions
@@ -344,6 +362,8 @@ def moto(a, o, doc, expected, tf, tmp, out, info):
             out.append(('moto', f're-plan after apply failed:\n      {tail(r)}'))
             raise Stop
         replan = tf.json('re-plan', root, 'replan.bin') if r.returncode else {'resource_changes': []}
+        if o.describe_out:
+            write_read_back(o.describe_out, tf, root, url, vpcs[0], tmp)
         names = {g['GroupId']: g['GroupName'] for g in ec2.describe_security_groups()['SecurityGroups']}
         tf_groups = ao.snapshot(ec2, vpcs[0])[0]
         tf_rules = ao.rules_of(a, tf_groups, names)
@@ -462,6 +482,8 @@ def main():
         g.add_argument(f'--{pre}args-file')
         g.add_argument(f'--{pre}args', dest=f'{pre.replace("-", "_")}args_string')
     ap.add_argument('--no-moto', action='store_true', help='steps 1 and 2 only')
+    ap.add_argument('--describe-out', help='after the moto apply, write describe-security-groups.json, '
+                    'state.json and vpc-id into this directory (for topogen diff\'s tests)')
     argv = sys.argv[1:]
     for opt in ('--args', '--then-args'):   # values that start with "--"
         if opt in argv[:-1]:

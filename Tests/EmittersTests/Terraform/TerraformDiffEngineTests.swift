@@ -11,14 +11,15 @@ import TopologyModel
 ///   (`Tests/Fixtures/diff/terraform/*`) is one terraform accepts: `terraform fmt -check` and
 ///   `terraform validate` with the real AWS provider (`Tests/Checkers/tf_validate.py`);
 /// - topogen's module of the `aws` example (prefix lists, IPv4 and IPv6, a custom port and
-///   prefix), applied by terraform to a moto server (`Tests/Checkers/tf_state.py`), is read back
+///   prefix), applied by terraform to a moto server (in ``TerraformEngineTests``, by
+///   `Tests/Checkers/terraform_oracle.py --describe-out`, so that it is applied once), is read back
 ///   as AWS then holds it, by `aws ec2 describe-security-groups`, and the AWS reader finds it in
 ///   sync with the model, matching groups by name and, a second time, by the ids the applied
 ///   state (`terraform show -json`) holds; the permissions AWS holds are exactly those the
 ///   Terraform reader reads from the module's text.
 ///
 /// Needs terraform and its AWS provider mirror, moto and the AWS CLI in `.venv`
-/// (`Scripts/bootstrap.sh`); a missing one fails the test. About 10 s and 30 s.
+/// (`Scripts/bootstrap.sh`); a missing one fails the test. About 10 s here.
 @Suite struct TerraformDiffEngineTests {
     @Test func handWrittenFixturesAreValidTerraform() throws {
         let fixtures = Repository.root.appendingPathComponent("Tests/Fixtures/diff/terraform")
@@ -34,18 +35,12 @@ import TopologyModel
             "\(result.stdout)")
     }
 
-    @Test func theAppliedModuleReadsBackInSyncFromAWSAndItsState() throws {
-        let example = try #require(Example.all.first { $0.name == "aws" })
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "topogen-tf-state-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let result = try Command.run(
-            try Command.checker("python3"),
-            [
-                Repository.root.appendingPathComponent("Tests/Checkers/tf_state.py").path,
-                "--dir", example.goldenFolder("terraform").path, "--out", out.path, "--ipv6",
-            ])
-        try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
+    /// What `terraform_oracle.py --describe-out OUT` wrote after applying the `aws` example's
+    /// module to moto (the run of ``TerraformEngineTests``, so that the module is applied once):
+    /// `aws ec2 describe-security-groups` of its VPC reads back in sync, by group name and by the
+    /// ids of the state, with only the VPC's default group left out; and the permissions AWS holds
+    /// are exactly those the Terraform reader reads from the module's text.
+    static func checkReadBack(_ out: URL, example: Example) throws {
         // The groups are in moto's VPC, which `--vpc-id` names as a user's names theirs.
         let vpc = try String(contentsOf: out.appendingPathComponent("vpc-id"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
