@@ -150,8 +150,9 @@ struct HostMatch: Hashable, Sendable {
     /// Adds a condition on the destination port (or ICMP type) of some protocols.
     mutating func restrict(ports: IntervalSet<UInt16>, of protocols: ProtocolBits) {
         restrict(protocols: protocols)
-        self.ports = (self.ports ?? .full).intersection(ports)
-        if self.ports?.isEmpty == true { never = true }
+        let restricted = self.ports.map { $0.intersection(ports) } ?? ports
+        self.ports = restricted
+        if restricted.isEmpty { never = true }
     }
 
     /// The protocols with destination ports a rule can match (`th dport`, `-m multiport`).

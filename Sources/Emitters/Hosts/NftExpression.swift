@@ -380,6 +380,21 @@ private struct NftStatementParser {
         }
     }
 
+    /// Skips a limit's rate (`10/second`, `1 mbytes/second`) and burst (`burst 5 packets`).
+    mutating func skipLimitRate() {
+        if let value = word(), Int(value) != nil, let unit = word(1), unit.contains("/") {
+            position += 2
+        } else {
+            position += 1
+        }
+        if word() == "burst" {
+            position += 2
+            if let unit = word(), ["packets", "bytes", "kbytes", "mbytes"].contains(unit) {
+                position += 1
+            }
+        }
+    }
+
     /// Records what is not read from `start` on, and skips it.
     mutating func unknown(from start: Int) {
         skipToResumable()
@@ -436,17 +451,41 @@ private struct NftStatementParser {
                     position += 2
                 }
                 expressions.append(.passing)
-            case "log", "notrack":
+            case "notrack":
                 position += 1
-                skipToResumable()
+                expressions.append(.passing)
+            case "log":
+                // Only its own arguments: matches may follow.
+                position += 1
+                while let key = self.word(),
+                    ["prefix", "level", "group", "snaplen", "queue-threshold", "flags"].contains(
+                        key)
+                {
+                    position += 1
+                    // `flags tcp sequence,options`, `flags ip options`, `flags all`.
+                    if key == "flags", let group = self.word(), group == "tcp" || group == "ip" {
+                        position += 1
+                    }
+                    position += 1
+                    while position + 1 < tokens.count && tokens[position].kind == .comma {
+                        position += 2
+                    }
+                }
                 expressions.append(.passing)
             case "limit":
                 position += 1
-                if self.word() == "rate" && self.word(1) == "over" {
+                guard self.word() == "rate" else {
                     unknown(from: start)
                     continue
                 }
-                skipToResumable()
+                if self.word(1) == "over" {
+                    position += 2
+                    skipLimitRate()
+                    expressions.append(.unknown(written(from: start)))
+                    continue
+                }
+                position += 1
+                skipLimitRate()
                 expressions.append(.passing)
             case "comment":
                 if let text = self.word(1) {

@@ -353,6 +353,32 @@ private typealias Support = HostReaderSupport
         #expect(lines.contains(13))
     }
 
+    @Test func statementsThatDecideNothingKeepTheMatchesAfterThem() throws {
+        let text = """
+            table inet t {
+            \tchain input {
+            \t\ttype filter hook input priority 0; policy drop;
+            \t\tlog prefix "ssh: " level info flags tcp sequence,options tcp dport 22 accept
+            \t\tlimit rate 10/second burst 5 packets tcp dport 1983 counter accept
+            \t\tnotrack tcp dport 1984 accept
+            \t\tlimit rate over 1 mbytes/second drop
+            \t}
+            }
+
+            """
+        let (deployed, _) = try Support.drift(
+            NftablesReader(), [("t", text)], role: .server, topology: try Support.topology())
+        #expect(
+            deployed.permissions.filter { $0.subject == Subject(.server, .ingress) }
+                .map { "\($0.origin?.line ?? 0) \($0.serviceDescription)" } == [
+                    "4 tcp 22", "5 tcp 1983", "6 tcp 1984",
+                ])
+        #expect(
+            deployed.unreadable.map(\.reason) == [
+                "'limit rate over 1 mbytes/second' is not understood by topogen diff; the rule is not compared"
+            ])
+    }
+
     @Test func inputsThatAreNotNftablesAreReadErrors() throws {
         let topology = try Support.topology()
         let cases: [(String, String)] = [
