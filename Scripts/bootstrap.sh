@@ -4,7 +4,7 @@
 #   - from Debian: iptables, nftables, socat and iproute2 (the host firewall tests load rules
 #     into network namespaces, as root);
 #   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate,
-#     network-config-analyzer, moto, boto3 and the AWS CLI (Scripts/requirements-checkers.txt).
+#     network-config-analyzer, moto, boto3, the AWS CLI and PyYAML (Scripts/requirements-checkers.txt).
 # Safe to run again: it does nothing when everything is in place.
 #
 #   Scripts/bootstrap.sh          install what is missing
