@@ -40,8 +40,9 @@ indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func quoted(_ text: String) -> String {
+    /// A JSON string literal: quotes, backslashes and control characters escaped; with
+    /// `escapingHTML`, also `<`, `>` and `&`, as Terraform's `jsonencode` writes them.
+    static func quoted(_ text: String, escapingHTML: Bool = false) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -50,6 +51,9 @@ indirect enum JSONValue: Hashable, Sendable {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
+            case "<" where escapingHTML: result += "\\u003c"
+            case ">" where escapingHTML: result += "\\u003e"
+            case "&" where escapingHTML: result += "\\u0026"
             default:
                 if scalar.value < 0x20 {
                     let hex = String(scalar.value, radix: 16)

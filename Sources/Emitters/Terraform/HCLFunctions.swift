@@ -475,28 +475,7 @@ extension HCLEvaluator {
         case .null: return "null"
         case .bool(let bool): return bool ? "true" : "false"
         case .number(let number): return HCLValue.format(number)
-        case .string(let text):
-            var result = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": result += "\\\""
-                case "\\": result += "\\\\"
-                case "\n": result += "\\n"
-                case "\r": result += "\\r"
-                case "\t": result += "\\t"
-                case "<": result += "\\u003c"
-                case ">": result += "\\u003e"
-                case "&": result += "\\u0026"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        result.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return result + "\""
+        case .string(let text): return JSONValue.quoted(text, escapingHTML: true)
         case .list(let items):
             var parts: [String] = []
             for item in items { parts.append(try json(item, at: location)) }

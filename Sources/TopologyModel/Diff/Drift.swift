@@ -149,22 +149,22 @@ public struct Drift: Hashable, Sendable {
         self.findings = findings.sorted(by: Self.order)
     }
 
+    /// The order of findings: by subject (none last), kind, location (none first), flows,
+    /// message.
     private static func order(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        let left = (lhs.subject.map { [$0] } ?? [], lhs.kind, lhs.location, lhs.flows, lhs.message)
-        let right = (rhs.subject.map { [$0] } ?? [], rhs.kind, rhs.location, rhs.flows, rhs.message)
-        if left.0 != right.0 {
-            guard let a = left.0.first else { return false }
-            guard let b = right.0.first else { return true }
-            return a < b
+        if lhs.subject != rhs.subject {
+            guard let left = lhs.subject else { return false }
+            guard let right = rhs.subject else { return true }
+            return left < right
         }
-        if left.1 != right.1 { return left.1 < right.1 }
-        if left.2 != right.2 {
-            guard let a = left.2 else { return true }
-            guard let b = right.2 else { return false }
-            return a < b
+        if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
+        if lhs.location != rhs.location {
+            guard let left = lhs.location else { return true }
+            guard let right = rhs.location else { return false }
+            return left < right
         }
-        if left.3 != right.3 { return left.3.lexicographicallyPrecedes(right.3) }
-        return left.4 < right.4
+        if lhs.flows != rhs.flows { return lhs.flows.lexicographicallyPrecedes(rhs.flows) }
+        return lhs.message < rhs.message
     }
 
     /// Required permissions no grant covers, in whole or in part; the pieces of one flow,
@@ -232,7 +232,7 @@ public struct Drift: Hashable, Sendable {
             if !grant.ports.isSubset(of: ports) {
                 reasons.append(
                     grant.ports.isFull
-                        ? "all ports" : "ports \(grant.portList(grant.ports.subtracting(ports)))")
+                        ? "all ports" : "ports \(grant.ports.subtracting(ports).portList)")
             }
             let peers = serving.reduce(EndpointSet.nothing) { $0.union($1.peer) }
             if !grant.peer.isSubset(of: peers) {
@@ -275,15 +275,5 @@ public struct Drift: Hashable, Sendable {
             }
         }
         return result
-    }
-}
-
-extension Permission {
-    /// Ports as a list, `80,443,8000-8080`.
-    func portList(_ ports: IntervalSet<UInt16>) -> String {
-        ports.ranges.map {
-            $0.lowerBound == $0.upperBound
-                ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
-        }.joined(separator: ",")
     }
 }

@@ -237,19 +237,13 @@ public struct Permission: Hashable, Sendable {
     public var serviceDescription: String {
         if protocols.isAll { return "all protocols" }
         let numbers = protocols.numbers.ranges.flatMap { $0.map { $0 } }
+        let icmp = numbers.allSatisfy { $0 == 1 || $0 == 58 }
         let portless = numbers.allSatisfy { !ProtocolSet.hasPorts($0) && $0 != 1 && $0 != 58 }
-        if portless || ports.isFull
-            || (numbers.allSatisfy { $0 == 1 || $0 == 58 } && ports.ranges == [0...65535])
-        {
+        if portless || ports.isFull {
             let scope = numbers.contains(where: ProtocolSet.hasPorts) ? " all ports" : ""
             return "\(protocols)\(scope)"
         }
-        let list = ports.ranges.map {
-            $0.lowerBound == $0.upperBound
-                ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
-        }.joined(separator: ",")
-        let icmp = numbers.allSatisfy { $0 == 1 || $0 == 58 }
-        return "\(protocols) \(icmp ? "type" : "")\(icmp ? " " : "")\(list)"
+        return "\(protocols) \(icmp ? "type " : "")\(ports.portList)"
     }
 }
 
@@ -259,4 +253,14 @@ private struct PermissionShape: Hashable {
     var ports: IntervalSet<UInt16>
     var names: Set<String>
     var excludesNames: Bool
+}
+
+extension IntervalSet<UInt16> {
+    /// The ports (or ICMP types) as a list, `80,443,8000-8080`.
+    var portList: String {
+        ranges.map {
+            $0.lowerBound == $0.upperBound
+                ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+        }.joined(separator: ",")
+    }
 }

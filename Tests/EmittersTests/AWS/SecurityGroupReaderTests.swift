@@ -165,16 +165,16 @@ import TopologyModel
         #expect(try drift(list, reference).isInSync)
     }
 
-    @Test func expectedPermissionsAreOnePerFlowPortAndPeer() {
+    @Test func expectedPermissionsAreOnePerFlowPortAndPeer() throws {
         let expected = SecurityGroupReader().expectedPermissions(
             for: .reference, options: ReadOptions())
         let http = expected.filter { $0.flows == ["lb-server-http"] }
         #expect(
             Set(http.map(\.subject)) == [Subject(.lb, .egress), Subject(.server, .ingress)])
-        let ingress = try? #require(http.first { $0.subject == Subject(.server, .ingress) })
-        #expect(ingress?.peer == EndpointSet(names: ["security group spacelift-lb"]))
-        #expect(ingress?.peerName == "lb")
-        #expect(ingress?.ports == IntervalSet([1983...1983]))
+        let ingress = try #require(http.first { $0.subject == Subject(.server, .ingress) })
+        #expect(ingress.peer == EndpointSet(names: ["security group spacelift-lb"]))
+        #expect(ingress.peerName == "lb")
+        #expect(ingress.ports == IntervalSet([1983...1983]))
         let vcs = expected.filter { $0.flows == ["server-vcs"] }
         #expect(
             vcs.map(\.peer) == [
