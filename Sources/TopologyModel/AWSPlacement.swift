@@ -17,16 +17,21 @@ public struct AWSPlacement: Hashable, Sendable {
     public let maxRules: Int
     /// Managed prefix lists that stand for external nodes (`--prefix-list`), by node.
     public let prefixLists: [Node: [PrefixList]]
+    /// Existing security groups that stand for external nodes (a topology file's
+    /// `securityGroups`), by node, sorted: a database's group, or a VPC endpoint's.
+    public let securityGroups: [Node: [String]]
 
     /// Creates a placement; the defaults are AWS's and Spacelift's.
     public init(
         vpcID: String? = nil, namePrefix: String = defaultNamePrefix,
-        maxRules: Int = defaultMaxRules, prefixLists: [Node: [PrefixList]] = [:]
+        maxRules: Int = defaultMaxRules, prefixLists: [Node: [PrefixList]] = [:],
+        securityGroups: [Node: [String]] = [:]
     ) {
         self.vpcID = vpcID
         self.namePrefix = namePrefix
         self.maxRules = maxRules
         self.prefixLists = prefixLists
+        self.securityGroups = securityGroups
     }
 
     /// The name of a node's security group, for example `spacelift-server`.

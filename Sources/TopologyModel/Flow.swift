@@ -57,6 +57,10 @@ public enum Condition: String, Hashable, Sendable, CaseIterable {
     case dnsFiltered = "dns-filtered"
     /// Host firewalls, when administrators' addresses are given (`--allow-ssh-from`).
     case sshAccess = "ssh-access"
+    /// The topology file's `vcsGateway`: the installation has a VCS gateway.
+    case vcsGateway = "vcs-gateway"
+    /// The topology file's `extraEgress`: a connection the user allowed, with a reason.
+    case extraEgress = "extra-egress"
 
     /// The condition in words, as `topogen flows` shows it.
     public var summary: String {
@@ -70,6 +74,8 @@ public enum Condition: String, Hashable, Sendable, CaseIterable {
         case .imagePull: "targets where components pull their own images"
         case .dnsFiltered: "targets that filter DNS"
         case .sshAccess: "host firewalls, --allow-ssh-from"
+        case .vcsGateway: "topology file: vcsGateway"
+        case .extraEgress: "topology file: extraEgress"
         }
     }
 }

@@ -18,13 +18,13 @@ public struct FlowScope: Hashable, Sendable {
     /// Whether the target firewalls the components' hosts themselves, so that administrators'
     /// SSH access (`--allow-ssh-from`) needs flows.
     public var firewallsHosts: Bool
-    /// The nodes whose rules the target writes.
-    public var enforcedNodes: Set<Node>
+    /// The nodes whose rules the target writes; `nil` for every node.
+    public var enforcedNodes: Set<Node>?
 
     /// Creates a scope.
     public init(
         filtersDNS: Bool, componentsPullImages: Bool, workersReachBrokerDirectly: Bool,
-        firewallsHosts: Bool = false, enforcedNodes: Set<Node>
+        firewallsHosts: Bool = false, enforcedNodes: Set<Node>?
     ) {
         self.filtersDNS = filtersDNS
         self.componentsPullImages = componentsPullImages
@@ -36,11 +36,13 @@ public struct FlowScope: Hashable, Sendable {
     /// Every flow of the model, whichever target implements it.
     public static let everything = FlowScope(
         filtersDNS: true, componentsPullImages: true, workersReachBrokerDirectly: false,
-        firewallsHosts: true, enforcedNodes: Set(Node.allCases))
+        firewallsHosts: true, enforcedNodes: nil)
 
     /// Host firewalls (iptables, nftables): one ruleset per component host, which filters DNS,
     /// pulls its own images, and reaches the broker through the load balancer.
-    public static let hosts = FlowScope(
-        filtersDNS: true, componentsPullImages: true, workersReachBrokerDirectly: false,
-        firewallsHosts: true, enforcedNodes: Set(Node.components))
+    public static func hosts(_ topology: Topology) -> FlowScope {
+        FlowScope(
+            filtersDNS: true, componentsPullImages: true, workersReachBrokerDirectly: false,
+            firewallsHosts: true, enforcedNodes: Set(topology.components))
+    }
 }

@@ -144,14 +144,21 @@ private struct Resolver {
         }
         let workers = workerPlacement(spec.workers)
         let kubernetes = kubernetesPlacement(spec)
+        let workerNamespace =
+            namespaceName(spec.workerNamespace) ?? WorkerPool.defaultNamespace
+        checkWorkerNamespace(workerNamespace, spec: spec, backend: kubernetes.namespace)
+        let pool = WorkerPool(
+            placement: workers,
+            infrastructurePorts: infrastructurePorts.isEmpty
+                ? Topology.defaultInfrastructurePorts : infrastructurePorts.sorted(),
+            namespace: workerNamespace)
         let addresses = resolveAddresses(spec.addresses)
         let aws = awsPlacement(spec)
         return Topology(
             usesSQS: sqs, usesIoTCore: iotCore, usesKMS: kms, postgresPort: postgresPort,
-            mqttPort: mqttPort,
-            infrastructurePorts: infrastructurePorts.isEmpty
-                ? Topology.defaultInfrastructurePorts : infrastructurePorts.sorted(),
-            workers: workers, kubernetes: kubernetes, aws: aws, addresses: addresses)
+            mqttPort: mqttPort, workerPools: [pool], vcsGateway: nil, egressProxy: nil,
+            extraEgress: [], privateEndpoints: [], kubernetes: kubernetes, aws: aws,
+            addresses: addresses)
     }
 
     private func portMessage(_ error: PortError, _ written: Written<String>) -> String {
@@ -188,17 +195,36 @@ private struct Resolver {
 
     private mutating func kubernetesPlacement(_ spec: TopologySpec) -> KubernetesPlacement {
         let namespace = namespaceName(spec.namespace) ?? KubernetesPlacement.defaultNamespace
-        let workerNamespace =
-            namespaceName(spec.workerNamespace) ?? KubernetesPlacement.defaultWorkerNamespace
         let ingressNamespace = namespaceName(spec.ingressNamespace)
-        for (name, written) in [
-            (namespace, spec.namespace), (workerNamespace, spec.workerNamespace),
-        ] where Self.systemNamespaces.contains(name) {
+        if Self.systemNamespaces.contains(namespace) {
+            systemNamespaceError(namespace, origin: spec.namespace?.origin ?? "--namespace")
+        }
+        if let ingressNamespace, ingressNamespace == namespace,
+            let origin = spec.ingressNamespace?.origin
+        {
             error(
-                "invalid value '\(name)' for '\(written?.origin ?? "--namespace")': '\(name)' is a Kubernetes system namespace",
-                hint:
-                    "its default deny would cut off the cluster's own services, such as DNS; use a namespace of Spacelift's"
+                "invalid value '\(ingressNamespace)' for '\(origin)': the load balancer's namespace must not be the backend's or the workers'"
             )
+        }
+        return KubernetesPlacement(namespace: namespace, ingressNamespace: ingressNamespace)
+    }
+
+    private mutating func systemNamespaceError(_ name: String, origin: String) {
+        error(
+            "invalid value '\(name)' for '\(origin)': '\(name)' is a Kubernetes system namespace",
+            hint:
+                "its default deny would cut off the cluster's own services, such as DNS; use a namespace of Spacelift's"
+        )
+    }
+
+    /// A worker namespace must be the workers' own: not a system namespace, not the backend's,
+    /// not the load balancer's.
+    private mutating func checkWorkerNamespace(
+        _ workerNamespace: String, spec: TopologySpec, backend namespace: String
+    ) {
+        if Self.systemNamespaces.contains(workerNamespace) {
+            systemNamespaceError(
+                workerNamespace, origin: spec.workerNamespace?.origin ?? "--worker-namespace")
         }
         if namespace == workerNamespace {
             let origin = spec.workerNamespace?.origin ?? spec.namespace?.origin ?? "--namespace"
@@ -208,17 +234,11 @@ private struct Resolver {
                     "worker policies select every pod of the worker namespace, so sharing it with the backend would give the backend the workers' egress"
             )
         }
-        if let ingressNamespace,
-            ingressNamespace == namespace || ingressNamespace == workerNamespace,
-            let origin = spec.ingressNamespace?.origin
-        {
+        if let ingress = spec.ingressNamespace, ingress.value == workerNamespace {
             error(
-                "invalid value '\(ingressNamespace)' for '\(origin)': the load balancer's namespace must not be the backend's or the workers'"
+                "invalid value '\(ingress.value)' for '\(ingress.origin)': the load balancer's namespace must not be the backend's or the workers'"
             )
         }
-        return KubernetesPlacement(
-            namespace: namespace, workerNamespace: workerNamespace,
-            ingressNamespace: ingressNamespace)
     }
 
     private mutating func awsPlacement(_ spec: TopologySpec) -> AWSPlacement {

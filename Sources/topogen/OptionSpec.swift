@@ -67,7 +67,7 @@ struct OptionSpec: Hashable, Sendable {
     static let workerNamespace = OptionSpec(
         name: "--worker-namespace", valueName: "namespace", group: .kubernetes,
         help:
-            "The namespace of the worker pods. (default: \(KubernetesPlacement.defaultWorkerNamespace))"
+            "The namespace of the worker pods. (default: \(WorkerPool.defaultNamespace))"
     )
     static let ingressNamespace = OptionSpec(
         name: "--ingress-namespace", valueName: "namespace", group: .kubernetes,

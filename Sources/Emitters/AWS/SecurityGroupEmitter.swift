@@ -151,9 +151,9 @@ public struct SecurityGroupEmitter: Emitter {
             let sourceGrouped = Self.groupedNodes.contains(flow.source)
             let destinationGrouped = Self.groupedNodes.contains(flow.destination)
             // Workers outside the VPC cannot be referenced by group, nor reference the lb's.
-            let referenceable =
-                !(topology.workers == .external
-                && (flow.source == .worker || flow.destination == .worker))
+            let referenceable = ![flow.source, flow.destination].contains {
+                topology.workerPool(of: $0)?.placement == .external
+            }
             for port in flow.ports {
                 if sourceGrouped {
                     let far: Placement.FarEnd =

@@ -18,7 +18,7 @@ extension HostEmitter {
 
     /// A host firewall filters DNS, pulls its own images, reaches the broker through the load
     /// balancer, and writes the rules of the four component hosts.
-    public func scope(for topology: Topology) -> FlowScope { .hosts }
+    public func scope(for topology: Topology) -> FlowScope { .hosts(topology) }
 
     /// One file per component host, in the order server, drain, scheduler, worker.
     public func render(_ topology: Topology) -> Rendering {

@@ -49,8 +49,7 @@ public struct KubernetesEmitter: Emitter {
     /// broker through the `spacelift-mqtt` service; it enforces the backend components, and
     /// the workers when they run in the cluster.
     public func scope(for topology: Topology) -> FlowScope {
-        var enforced: Set<Node> = [.server, .drain, .scheduler]
-        if topology.workers == .inNetwork { enforced.insert(.worker) }
+        let enforced = Set(inClusterComponents(of: topology))
         return FlowScope(
             filtersDNS: true, componentsPullImages: false, workersReachBrokerDirectly: true,
             enforcedNodes: enforced)
@@ -90,12 +89,10 @@ public struct KubernetesEmitter: Emitter {
     func componentFlows(for topology: Topology) -> [ComponentFlows] {
         let placement = topology.kubernetes
         let flows = flows(for: topology)
-        var components: [Node] = [.server, .drain, .scheduler]
-        if topology.workers == .inNetwork { components.append(.worker) }
-        return components.map { component in
+        return inClusterComponents(of: topology).map { component in
             ComponentFlows(
                 component: component,
-                namespace: component == .worker ? placement.workerNamespace : placement.namespace,
+                namespace: topology.workerPool(of: component)?.namespace ?? placement.namespace,
                 ingress: flows.filter { $0.destination == component }.map {
                     input(for: $0, peer: $0.source, in: topology)
                 },
@@ -103,6 +100,11 @@ public struct KubernetesEmitter: Emitter {
                     input(for: $0, peer: $0.destination, in: topology)
                 })
         }
+    }
+
+    /// The components that run in the cluster: every one but the pools of external workers.
+    func inClusterComponents(of topology: Topology) -> [Node] {
+        topology.components.filter { topology.workerPool(of: $0)?.placement != .external }
     }
 
     /// The policies, in the order they are written.
@@ -121,7 +123,7 @@ public struct KubernetesEmitter: Emitter {
             let namespace = entry.namespace
             return NetworkPolicy(
                 name: "spacelift-\(component)", namespace: namespace,
-                comments: component == .worker
+                comments: component.role == .worker
                     ? [
                         "The workers: every pod of \(namespace), since run pods carry per-run labels.",
                         "It selects every pod for ingress and egress, so it is also the namespace's",
@@ -152,12 +154,16 @@ public struct KubernetesEmitter: Emitter {
     /// How `node`, at the far end of `flow`, is selected.
     private func farEnd(of flow: Flow, node: Node, in topology: Topology) -> FarEnd {
         let placement = topology.kubernetes
-        switch node {
-        case .server, .drain, .scheduler:
+        switch node.role {
+        case .server, .drain, .scheduler, .vcsGateway:
             return .pods(
                 .pods(namespace: placement.namespace, labels: Self.componentLabels[node] ?? [:]))
         case .worker:
-            return .pods(.pods(namespace: placement.workerNamespace, labels: [:]))
+            let pool = topology.workerPool(of: node)
+            return .pods(
+                .pods(
+                    namespace: pool?.namespace ?? WorkerPool.defaultNamespace,
+                    labels: pool?.podLabels ?? [:]))
         case .lb where flow.id == "lb-server-mqtt":
             return .addresses(
                 of: .clients, note: "the MQTT load balancer passes the clients' addresses through")
@@ -171,8 +177,8 @@ public struct KubernetesEmitter: Emitter {
             return .anySource(note: "no --ingress-namespace or lb addresses: any source")
         case .dns where !topology.hasAddresses(.dns):
             return .pods(Self.clusterDNS)
-        case .lb, .clients, .postgres, .objectStorage, .vcs, .containerRegistry, .infrastructure,
-            .sqs, .iotCore, .kms, .dns, .admin:
+        case .lb, .vcsGatewayLB, .clients, .postgres, .objectStorage, .vcs, .containerRegistry,
+            .infrastructure, .sqs, .iotCore, .kms, .dns, .admin, .egressProxy, .extra:
             return .addresses(of: node, note: nil)
         }
     }
@@ -203,10 +209,9 @@ public struct KubernetesEmitter: Emitter {
         var diagnostics = unusedAddressWarnings(
             topology, addressed: addressed, target: "k8s",
             componentHint: "Kubernetes selects components by their pod labels")
-        if topology.workers == .external,
-            topology.kubernetes.workerNamespace
-                != KubernetesPlacement.defaultWorkerNamespace
-        {
+        if topology.workerPools.contains(where: {
+            $0.placement == .external && $0.namespace != WorkerPool.defaultNamespace
+        }) {
             diagnostics.append(
                 Diagnostic(
                     .warning, "'--worker-namespace' has no effect with '--workers external'"))

@@ -221,7 +221,10 @@ struct PodUniverse: Hashable, Sendable {
         let notDNS = LabelValues.anyBut([Self.dnsValue], unset: true)
         let plain = LabelDomain(known: [Self.componentKey: notComponent, Self.dnsKey: notDNS])
         var namespaces = [placement.namespace]
-        if topology.workers == .inNetwork { namespaces.append(placement.workerNamespace) }
+        let pools = topology.workerPools.filter { $0.placement == .inNetwork }
+        for pool in pools where !namespaces.contains(pool.namespace) {
+            namespaces.append(pool.namespace)
+        }
         namespaces.append(Self.dnsNamespace)
         if let ingress = placement.ingressNamespace, !namespaces.contains(ingress) {
             namespaces.append(ingress)
@@ -242,12 +245,12 @@ struct PodUniverse: Hashable, Sendable {
                         known: [Self.componentKey: .only([value]), Self.dnsKey: notDNS],
                         identity: .init(key: Self.componentKey, value: value))))
         }
-        if topology.workers == .inNetwork {
+        for pool in pools {
             classes.append(
                 PodClass(
-                    name: "pods of worker (\(placement.workerNamespace))", component: .worker,
-                    namespace: placement.workerNamespace,
-                    namespaceLabels: named(placement.workerNamespace), labels: plain))
+                    name: "pods of \(pool.node) (\(pool.namespace))", component: pool.node,
+                    namespace: pool.namespace, namespaceLabels: named(pool.namespace),
+                    labels: plain))
         }
         classes.append(
             PodClass(

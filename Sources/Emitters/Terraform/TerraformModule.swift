@@ -115,7 +115,7 @@ struct TerraformModule {
                 message:
                     "A port is a whole number from 1 to 65535, and 1983 is the server's HTTP port.")
         }
-        let ports = topology.infrastructurePorts.map {
+        let ports = (topology.workerPools.first?.infrastructurePorts ?? []).map {
             "{ from_port = \($0.lower), to_port = \($0.upper) }"
         }
         variable(

@@ -11,7 +11,7 @@ import TopologyModel
     }
 
     private func firewall(_ role: Node, _ topology: Topology) -> HostFirewall {
-        HostFirewall(role: role, flows: topology.flows(in: .hosts), topology: topology)
+        HostFirewall(role: role, flows: topology.flows(in: .hosts(topology)), topology: topology)
     }
 
     @Test func eachHostAcceptsOnlyItsFlows() throws {
@@ -56,7 +56,7 @@ import TopologyModel
 
     @Test func sshOnlyWithAdministratorsAddresses() throws {
         #expect(
-            !Topology.reference.flows(in: .hosts).contains {
+            !Topology.reference.flows(in: .hosts(.reference)).contains {
                 $0.destination == .server && $0.ports == [Port(.tcp, 22)]
             })
         let topology = try topology {

@@ -166,7 +166,8 @@ private typealias K = KubernetesReaderTesting
         name: String, component: Node?
     )] {
         let placement = topology.kubernetes
-        let inCluster = topology.workers == .inNetwork
+        let pool = try #require(topology.workerPools.first)
+        let inCluster = pool.placement == .inNetwork
         var classes: [String: (name: String, component: Node?)] = [:]
         for pod in pods {
             let key = try #require(pod["key"] as? String)
@@ -178,7 +179,7 @@ private typealias K = KubernetesReaderTesting
             case "worker":
                 classes[key] =
                     inCluster
-                    ? ("pods of worker (\(placement.workerNamespace))", .worker)
+                    ? ("pods of worker (\(pool.namespace))", .worker)
                     : ("pods in other namespaces", nil)
             case "misc": classes[key] = ("other pods in \(placement.namespace)", nil)
             case "kube-dns": classes[key] = ("kube-dns pods", nil)
