@@ -167,6 +167,10 @@ enum ApplyScript {
             key = "\(own) \(direction) \(ports) None None \(list.id) None"
             permission =
                 "{\(head),\"PrefixListIds\":[{\"PrefixListId\":\"\(list.id)\",\"Description\":\(description)}]}"
+        case .existingGroup(let id):
+            key = "\(own) \(direction) \(ports) None None None \(id)"
+            permission =
+                "{\(head),\"UserIdGroupPairs\":[{\"GroupId\":\"\(id)\",\"Description\":\(description)}]}"
         case .group(let node):
             let other = "$\(variable(node))"
             key = "\(own) \(direction) \(ports) None None None \(other)"

@@ -34,6 +34,9 @@ struct SecurityGroupRule: Hashable, Sendable, Comparable {
         case cidr(CIDR)
         /// A managed prefix list.
         case prefixList(PrefixList)
+        /// An existing security group, not the installation's, that stands for an external
+        /// node (`aws.securityGroups`), by id: for example an RDS database's `sg-0d1e2f3a4b5c6d7e8`.
+        case existingGroup(String)
     }
 
     var transport: Transport

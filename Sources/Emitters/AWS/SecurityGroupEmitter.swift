@@ -4,14 +4,21 @@ public import TopologyModel
 /// `aws ec2 describe-security-groups` output, and `apply.sh`, which creates the groups with the
 /// AWS CLI and converges their rules to the JSON.
 ///
-/// One group per component, one for the load balancer and one for the database, named
-/// `<prefix>-<node>` and tagged `managed-by: topogen`. A flow between two groups is an egress rule
-/// on the source's group that references the destination's group, and an ingress rule on the
-/// destination's group that references the source's; a flow to or from an external node uses its
-/// CIDRs (`IpRanges`, `Ipv6Ranges`) or, when given, its prefix lists. With `--workers external`
-/// the workers are outside the VPC: they reach the load balancer at its addresses, and the load
-/// balancer admits them as clients. Egress is exactly the flows: no allow-all rule. Security
-/// groups never filter the VPC resolver, so there are no DNS rules.
+/// One group per component (server, drain, scheduler, every worker pool's `worker-NAME`, the
+/// VCS gateway), one for the load balancer, one for the VCS gateway's load balancer when there
+/// is a gateway, and one for the database unless existing security groups stand for it
+/// (``groupedNodes(in:)``), named `<prefix>-<node>` and tagged `managed-by: topogen`. A flow
+/// between two groups is an egress rule on the source's group that references the destination's
+/// group, and an ingress rule on the destination's group that references the source's; a flow
+/// to or from an external node uses what stands for it on AWS (``addressPeers(of:in:)``): its
+/// existing security groups and prefix lists when given (`UserIdGroupPairs` by `GroupId`,
+/// `PrefixListIds`), otherwise its CIDRs (`IpRanges`, `Ipv6Ranges`). The rules of an existing
+/// group (an RDS database's, a VPC endpoint's) are not topogen's: only the installation's side
+/// of each flow is written, and the existing group must admit it. A worker pool placed
+/// `external` is outside the VPC: its group is not referenced, its workers reach the load
+/// balancer at its addresses, and the load balancer admits them as clients. Egress is exactly
+/// the flows: no allow-all rule. Security groups never filter the VPC resolver, so there are no
+/// DNS rules.
 ///
 /// For example: the worker group of the reference installation has the egress permission
 /// `tcp 443` with the peers `0.0.0.0/0`, `::/0` (object storage, VCS, registries,
@@ -21,8 +28,25 @@ public struct SecurityGroupEmitter: Emitter {
     public static let fileName = "security-groups.json"
     /// The script that applies it.
     public static let scriptName = "apply.sh"
-    /// The nodes that get a group, in order.
-    static let groupedNodes: [Node] = [.server, .drain, .scheduler, .worker, .lb, .postgres]
+    /// The nodes that get a group, in order: the components, the load balancer, the VCS
+    /// gateway's load balancer when there is a gateway, and the database unless
+    /// `aws.securityGroups` gives existing groups for it (then those stand for it, and topogen
+    /// creates none).
+    ///
+    /// For example: the reference installation's are server, drain, scheduler, worker, lb and
+    /// postgres.
+    static func groupedNodes(in topology: Topology) -> [Node] {
+        topology.components + [.lb] + (topology.vcsGateway == nil ? [] : [.vcsGatewayLB])
+            + (existingGroups(of: .postgres, in: topology).isEmpty ? [.postgres] : [])
+    }
+
+    /// The existing security groups that stand for a node, sorted and without repeats.
+    ///
+    /// For example: `[sg-0d1e2f3a4b5c6d7e8]` for an RDS database given as
+    /// `nodes.postgres.securityGroups`.
+    static func existingGroups(of node: Node, in topology: Topology) -> [String] {
+        Array(Set(topology.aws.securityGroups[node] ?? [])).sorted()
+    }
 
     /// Creates the emitter.
     public init() {}
@@ -33,7 +57,7 @@ public struct SecurityGroupEmitter: Emitter {
     public func scope(for topology: Topology) -> FlowScope {
         FlowScope(
             filtersDNS: false, componentsPullImages: true, workersReachBrokerDirectly: false,
-            enforcedNodes: Set(Self.groupedNodes))
+            enforcedNodes: Set(Self.groupedNodes(in: topology)))
     }
 
     /// Renders `security-groups.json` and `apply.sh`.
@@ -102,25 +126,40 @@ public struct SecurityGroupEmitter: Emitter {
                 add(rule, to: placement.group, egress: placement.isEgress)
             }
         }
-        let groups = Self.groupedNodes.map { node in
+        let groups = Self.groupedNodes(in: topology).map { node in
             SecurityGroup(
                 node: node, name: topology.aws.groupName(node),
-                description: AWSText.sanitized(Self.groupDescriptions[node] ?? "\(node)"),
+                description: AWSText.sanitized(Self.groupDescription(of: node, in: topology)),
                 ingress: (ingress[node] ?? []).sorted(), egress: (egress[node] ?? []).sorted())
         }
         return (groups, addressed)
     }
 
-    /// The peers that stand for a node outside the groups: its prefix lists when given,
-    /// otherwise its addresses (`0.0.0.0/0` and `::/0` when the user gave none).
+    /// The peers that stand for a node outside the groups: its existing security groups and
+    /// its prefix lists when it has either (both, when it has both: each names some of its
+    /// members), otherwise its addresses (`0.0.0.0/0` and `::/0` when the user gave none). The
+    /// CIDRs of a node with groups or prefix lists are for other targets (host firewalls), and
+    /// have no effect here, with a warning.
     ///
     /// For example: `object-storage` with `--prefix-list object-storage=pl-63a5400a:3` is the
-    /// prefix list `pl-63a5400a`.
+    /// prefix list `pl-63a5400a`; `sqs` reached through a VPC endpoint whose group is
+    /// `sg-01234567` is that group.
     static func addressPeers(of node: Node, in topology: Topology) -> [SecurityGroupRule.Peer] {
-        if let lists = topology.aws.prefixLists[node], !lists.isEmpty {
-            return lists.map { .prefixList($0) }
+        let groups = existingGroups(of: node, in: topology).map {
+            SecurityGroupRule.Peer.existingGroup($0)
         }
+        let lists = (topology.aws.prefixLists[node] ?? []).map {
+            SecurityGroupRule.Peer.prefixList($0)
+        }
+        if !groups.isEmpty || !lists.isEmpty { return lists + groups }
         return topology.addresses(of: node).map { .cidr($0) }
+    }
+
+    /// Whether existing security groups or prefix lists stand for a node on AWS, so that its
+    /// CIDRs are not used.
+    static func isNamedOnAWS(_ node: Node, in topology: Topology) -> Bool {
+        !existingGroups(of: node, in: topology).isEmpty
+            || !(topology.aws.prefixLists[node] ?? []).isEmpty
     }
 
     /// Where one port of one flow becomes a rule: on which group, in which direction, and
@@ -147,9 +186,10 @@ public struct SecurityGroupEmitter: Emitter {
     /// AWS and Terraform targets both build on this, so they cannot disagree.
     func placements(for topology: Topology) -> [Placement] {
         var placements: [Placement] = []
+        let grouped = Set(Self.groupedNodes(in: topology))
         for flow in flows(for: topology) {
-            let sourceGrouped = Self.groupedNodes.contains(flow.source)
-            let destinationGrouped = Self.groupedNodes.contains(flow.destination)
+            let sourceGrouped = grouped.contains(flow.source)
+            let destinationGrouped = grouped.contains(flow.destination)
             // Workers outside the VPC cannot be referenced by group, nor reference the lb's.
             let referenceable = ![flow.source, flow.destination].contains {
                 topology.workerPool(of: $0)?.placement == .external
@@ -176,14 +216,30 @@ public struct SecurityGroupEmitter: Emitter {
         return placements
     }
 
-    static let groupDescriptions: [Node: String] = [
-        .server: "Spacelift server: HTTP and the built-in MQTT broker (managed by topogen)",
-        .drain: "Spacelift drain: asynchronous job processing (managed by topogen)",
-        .scheduler: "Spacelift scheduler: cron jobs (managed by topogen)",
-        .worker: "Spacelift workers: runs and tasks (managed by topogen)",
-        .lb: "Spacelift load balancer: the public endpoint (managed by topogen)",
-        .postgres: "Spacelift database: Postgres (managed by topogen)",
-    ]
+    /// The description of a node's group, before sanitizing.
+    ///
+    /// For example: `Spacelift workers of pool 'eu': runs and tasks (managed by topogen)`
+    /// (sanitized to `... of pool eu: ...`).
+    static func groupDescription(of node: Node, in topology: Topology) -> String {
+        switch node.role {
+        case .server:
+            return "Spacelift server: HTTP and the built-in MQTT broker (managed by topogen)"
+        case .drain: return "Spacelift drain: asynchronous job processing (managed by topogen)"
+        case .scheduler: return "Spacelift scheduler: cron jobs (managed by topogen)"
+        case .worker:
+            guard let name = topology.workerPool(of: node)?.name else {
+                return "Spacelift workers: runs and tasks (managed by topogen)"
+            }
+            return "Spacelift workers of pool \(name): runs and tasks (managed by topogen)"
+        case .vcsGateway:
+            return "Spacelift VCS gateway: remote VCS agents (managed by topogen)"
+        case .lb: return "Spacelift load balancer: the public endpoint (managed by topogen)"
+        case .vcsGatewayLB:
+            return "Spacelift VCS gateway load balancer: HTTPS for VCS agents (managed by topogen)"
+        case .postgres: return "Spacelift database: Postgres (managed by topogen)"
+        default: return "Spacelift \(node) (managed by topogen)"
+        }
+    }
 
     /// Checks every group and direction against the quota, as AWS counts: each CIDR, each group
     /// reference and each prefix list's entries; IPv4 and IPv6 separately, a group reference or
@@ -216,6 +272,7 @@ public struct SecurityGroupEmitter: Emitter {
             case .cidr(let cidr): count + (cidr.family == family ? 1 : 0)
             case .group: count + 1
             case .prefixList(let list): count + list.entries
+            case .existingGroup: count + 1
             }
         }
     }
@@ -224,16 +281,19 @@ public struct SecurityGroupEmitter: Emitter {
         -> [Diagnostic]
     {
         var diagnostics = unusedAddressWarnings(
-            topology, addressed: addressed.subtracting(topology.aws.prefixLists.keys),
+            topology,
+            addressed: addressed.filter { !Self.isNamedOnAWS($0, in: topology) },
             target: target,
             componentHint: "flows between groups reference the groups, not addresses")
-        for node in Node.allCases
-        where topology.hasAddresses(node) && topology.aws.prefixLists[node] != nil {
+        for node in topology.nodes
+        where topology.hasAddresses(node) && Self.isNamedOnAWS(node, in: topology) {
+            let what =
+                Self.existingGroups(of: node, in: topology).isEmpty
+                ? "its prefix list stands for it" : "its security groups stand for it"
             diagnostics.append(
                 Diagnostic(
                     .warning,
-                    "addresses of '\(node)' have no effect on the \(target) target: its prefix list stands for it"
-                ))
+                    "addresses of '\(node)' have no effect on the \(target) target: \(what)"))
         }
         for (node, _) in topology.aws.prefixLists.sorted(by: { $0.key < $1.key })
         where !addressed.contains(node) {
@@ -241,6 +301,14 @@ public struct SecurityGroupEmitter: Emitter {
                 Diagnostic(
                     .warning,
                     "'--prefix-list \(node)=...' has no effect on the \(target) target with these options",
+                    hint: "no rule of this target reaches '\(node)'"))
+        }
+        for (node, groups) in topology.aws.securityGroups.sorted(by: { $0.key < $1.key })
+        where !groups.isEmpty && !addressed.contains(node) && node != .postgres {
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    "the security groups of '\(node)' have no effect on the \(target) target with these options",
                     hint: "no rule of this target reaches '\(node)'"))
         }
         return diagnostics

@@ -2,8 +2,9 @@ import TopologyModel
 
 /// Writes security groups as `aws ec2 describe-security-groups` prints them, so that the file
 /// can be held next to what AWS reports: one permission per protocol and port range with every
-/// peer, the four peer lists always present, group references by `GroupName` (the ids exist
-/// only once the groups do), keys sorted.
+/// peer, the four peer lists always present, references to the installation's groups by
+/// `GroupName` (the ids exist only once the groups do) and to existing groups that stand for an
+/// external node by `GroupId`, keys sorted.
 ///
 /// For example, the start of the server's group:
 ///
@@ -99,6 +100,8 @@ enum SecurityGroupJSON {
                                 "Description": description,
                                 "GroupName": .string(topology.aws.groupName(node)),
                             ]))
+                    case .existingGroup(let id):
+                        groups.append(.map(["Description": description, "GroupId": .string(id)]))
                     }
                 }
                 let first = peers[0]

@@ -212,7 +212,10 @@ struct GroupDirectory: Hashable, Sendable {
     }
 
     /// Matches declared groups with the nodes that have a group (``SecurityGroupEmitter``'s:
-    /// the components, the load balancer and the database).
+    /// ``SecurityGroupEmitter/groupedNodes(in:)``). A reference to an existing group that stands
+    /// for an external node (`aws.securityGroups`) is that node's, named by its id (`security
+    /// group sg-01234567`), and a declared group with such an id is not reported as matching
+    /// no node.
     ///
     /// - Parameters:
     ///   - declared: The groups the inputs declare, in input order.
@@ -237,9 +240,10 @@ struct GroupDirectory: Hashable, Sendable {
             if let name = group.name { byName[name, default: []].append(index) }
         }
         // Nodes given by `--group` first, so that the option wins over another node's name.
+        let grouped = SecurityGroupEmitter.groupedNodes(in: topology)
         let order =
-            SecurityGroupEmitter.groupedNodes.filter { options.groups[$0] != nil }
-            + SecurityGroupEmitter.groupedNodes.filter { options.groups[$0] == nil }
+            grouped.filter { options.groups[$0] != nil }
+            + grouped.filter { options.groups[$0] == nil }
         for node in order {
             let candidates: [Int]
             if let wanted = options.groups[node] {
@@ -280,18 +284,25 @@ struct GroupDirectory: Hashable, Sendable {
         for (index, node) in matched {
             for reference in declared[index].references { directory.nodes[reference] = node }
         }
-        for node in SecurityGroupEmitter.groupedNodes where options.groups[node] == nil {
+        for node in grouped where options.groups[node] == nil {
             let reference = GroupReference.name(topology.aws.groupName(node))
             if directory.nodes[reference] == nil && byName[reference.description] == nil {
                 directory.nodes[reference] = node
             }
         }
+        // Existing groups that stand for external nodes are named by id, as the model names
+        // them, whatever else the input says of them; they are not the installation's.
+        let existing = Set(topology.aws.securityGroups.values.joined())
         var unmatched: [String] = []
         for (index, group) in declared.enumerated() where matched[index] == nil {
             for reference in group.references where directory.nodes[reference] == nil {
                 directory.labels[reference] = group.label
             }
+            if let id = group.id, existing.contains(id) { continue }
             unmatched.append("'\(group.label)'")
+        }
+        for id in existing where directory.nodes[.id(id)] == nil {
+            directory.labels[.id(id)] = id
         }
         if !unmatched.isEmpty {
             let shown = unmatched.prefix(5).joined(separator: ", ")
@@ -328,6 +339,7 @@ enum SecurityGroupPermissions {
         case .group(let node): EndpointSet(names: [groupEndpoint(topology.aws.groupName(node))])
         case .cidr(let cidr): endpoints(of: cidr)
         case .prefixList(let list): EndpointSet(names: [prefixListEndpoint(list.id)])
+        case .existingGroup(let id): EndpointSet(names: [groupEndpoint(id)])
         }
     }
 

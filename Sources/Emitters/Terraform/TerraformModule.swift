@@ -23,18 +23,57 @@ struct TerraformModule {
                 if case .addresses(let node) = placement.far { return node }
                 return nil
             })
-        return Node.allCases.filter(nodes.contains)
+        return topology.nodes.filter(nodes.contains)
     }
 
-    /// The variable that holds a node's addresses: its CIDRs, or its prefix lists when the
-    /// model gives some, for example `object_storage_cidrs`.
-    func variable(_ node: Node) -> String {
-        let name = String(node.rawValue.map { $0 == "-" ? "_" : $0 })
-        return usesPrefixLists(node) ? "\(name)_prefix_list_ids" : "\(name)_cidrs"
+    /// What stands for an external node in the module: a variable of CIDRs, of prefix list ids,
+    /// or of existing security group ids.
+    enum AddressKind: CaseIterable {
+        /// `<node>_cidrs`.
+        case cidrs
+        /// `<node>_prefix_list_ids`.
+        case prefixLists
+        /// `<node>_security_group_ids`.
+        case securityGroups
     }
 
-    private func usesPrefixLists(_ node: Node) -> Bool {
-        !(topology.aws.prefixLists[node] ?? []).isEmpty
+    /// A node's name as a Terraform identifier, for example `worker_eu`.
+    static func identifier(_ node: Node) -> String {
+        String(node.rawValue.map { $0 == "-" ? "_" : $0 })
+    }
+
+    /// The kinds of variable that stand for a node, as ``SecurityGroupEmitter/addressPeers(of:in:)``
+    /// says: its prefix lists and existing groups when it has either, otherwise its CIDRs.
+    func addressKinds(_ node: Node) -> [AddressKind] {
+        var kinds: [AddressKind] = []
+        if !(topology.aws.prefixLists[node] ?? []).isEmpty { kinds.append(.prefixLists) }
+        if !SecurityGroupEmitter.existingGroups(of: node, in: topology).isEmpty {
+            kinds.append(.securityGroups)
+        }
+        return kinds.isEmpty ? [.cidrs] : kinds
+    }
+
+    /// The variable that holds what stands for a node, for example `object_storage_cidrs`,
+    /// `object_storage_prefix_list_ids` or `postgres_security_group_ids`.
+    func variable(_ node: Node, _ kind: AddressKind) -> String {
+        let name = Self.identifier(node)
+        switch kind {
+        case .cidrs: return "\(name)_cidrs"
+        case .prefixLists: return "\(name)_prefix_list_ids"
+        case .securityGroups: return "\(name)_security_group_ids"
+        }
+    }
+
+    /// The variable of a worker pool's infrastructure ports: `infrastructure_ports` for the
+    /// one pool of the command line, `infrastructure_eu_ports` for the pool `eu`.
+    func portsVariable(_ pool: WorkerPool) -> String {
+        pool.name == nil ? "infrastructure_ports" : "\(Self.identifier(pool.infrastructure))_ports"
+    }
+
+    /// Whether a rule references an existing security group, so that a rule's referenced group
+    /// may be one of the module's or an id.
+    private var referencesExistingGroups: Bool {
+        addressedNodes.contains { addressKinds($0).contains(.securityGroups) }
     }
 
     var versions: String {
@@ -115,36 +154,56 @@ struct TerraformModule {
                 message:
                     "A port is a whole number from 1 to 65535, and 1983 is the server's HTTP port.")
         }
-        let ports = (topology.workerPools.first?.infrastructurePorts ?? []).map {
-            "{ from_port = \($0.lower), to_port = \($0.upper) }"
+        for pool in topology.workerPools {
+            let ports = pool.infrastructurePorts.map {
+                "{ from_port = \($0.lower), to_port = \($0.upper) }"
+            }
+            let name = portsVariable(pool)
+            variable(
+                name,
+                pool.name.map {
+                    "The ports of the infrastructure APIs the workers of pool \($0) manage."
+                }
+                    ?? "The ports of the infrastructure APIs the workers manage.",
+                type: "list(object({ from_port = number, to_port = number }))",
+                default: "[\(ports.joined(separator: ", "))]",
+                condition:
+                    "alltrue([for port in var.\(name) : port.from_port >= 1 && port.from_port <= port.to_port && port.to_port <= 65535])",
+                message: "Each range runs from a port to a port no lower, within 1 to 65535.")
         }
-        variable(
-            "infrastructure_ports", "The ports of the infrastructure APIs the workers manage.",
-            type: "list(object({ from_port = number, to_port = number }))",
-            default: "[\(ports.joined(separator: ", "))]",
-            condition:
-                "alltrue([for port in var.infrastructure_ports : port.from_port >= 1 && port.from_port <= port.to_port && port.to_port <= 65535])",
-            message: "Each range runs from a port to a port no lower, within 1 to 65535.")
         for node in addressedNodes {
-            let name = self.variable(node)
-            if usesPrefixLists(node) {
-                let ids = (topology.aws.prefixLists[node] ?? []).map { HCLWriter.quoted($0.id) }
-                variable(
-                    name, "Managed prefix lists that stand for \(node).", type: "list(string)",
-                    default: "[\(ids.joined(separator: ", "))]",
-                    condition:
-                        "alltrue([for id in var.\(name) : can(regex(\(HCLWriter.quoted("^pl-([0-9a-f]{8}|[0-9a-f]{17})$")), id))])",
-                    message: "A prefix list id is pl- and 8 or 17 hexadecimal digits.")
-            } else {
-                let cidrs = topology.addresses(of: node).map { HCLWriter.quoted("\($0)") }
-                variable(
-                    name, "The addresses of \(node): CIDRs, IPv4 or IPv6.", type: "list(string)",
-                    default: "[\(cidrs.joined(separator: ", "))]",
-                    condition:
-                        "alltrue([for cidr in var.\(name) : can(cidrhost(cidr, 0)) && try(cidrhost(cidr, 0) == split(\"/\", cidr)[0], false)])",
-                    message:
-                        "Each CIDR must be a network address in canonical form, such as 10.0.0.0/16 or 2001:db8::/32."
-                )
+            for kind in addressKinds(node) {
+                let name = self.variable(node, kind)
+                if kind == .securityGroups {
+                    let ids = SecurityGroupEmitter.existingGroups(of: node, in: topology).map(
+                        HCLWriter.quoted)
+                    variable(
+                        name, "Existing security groups that stand for \(node).",
+                        type: "list(string)",
+                        default: "[\(ids.joined(separator: ", "))]",
+                        condition:
+                            "alltrue([for id in var.\(name) : can(regex(\(HCLWriter.quoted("^sg-([0-9a-f]{8}|[0-9a-f]{17})$")), id))])",
+                        message: "A security group id is sg- and 8 or 17 hexadecimal digits.")
+                } else if kind == .prefixLists {
+                    let ids = (topology.aws.prefixLists[node] ?? []).map { HCLWriter.quoted($0.id) }
+                    variable(
+                        name, "Managed prefix lists that stand for \(node).", type: "list(string)",
+                        default: "[\(ids.joined(separator: ", "))]",
+                        condition:
+                            "alltrue([for id in var.\(name) : can(regex(\(HCLWriter.quoted("^pl-([0-9a-f]{8}|[0-9a-f]{17})$")), id))])",
+                        message: "A prefix list id is pl- and 8 or 17 hexadecimal digits.")
+                } else {
+                    let cidrs = topology.addresses(of: node).map { HCLWriter.quoted("\($0)") }
+                    variable(
+                        name, "The addresses of \(node): CIDRs, IPv4 or IPv6.",
+                        type: "list(string)",
+                        default: "[\(cidrs.joined(separator: ", "))]",
+                        condition:
+                            "alltrue([for cidr in var.\(name) : can(cidrhost(cidr, 0)) && try(cidrhost(cidr, 0) == split(\"/\", cidr)[0], false)])",
+                        message:
+                            "Each CIDR must be a network address in canonical form, such as 10.0.0.0/16 or 2001:db8::/32."
+                    )
+                }
             }
         }
         return writer.text
@@ -157,7 +216,8 @@ struct TerraformModule {
 
     private func isMQTT(_ flow: Flow) -> Bool {
         topology.usesBuiltInBroker
-            && ["lb-server-mqtt", "clients-lb-mqtt", "worker-mqtt"].contains(flow.id)
+            && (["lb-server-mqtt", "clients-lb-mqtt"].contains(flow.id)
+                || (flow.source.role == .worker && flow.id == "\(flow.source)-mqtt"))
     }
 
     var main: String {
@@ -241,7 +301,9 @@ struct TerraformModule {
                     ("prefix_list_id", "each.value.prefix_list_id"),
                     (
                         "referenced_security_group_id",
-                        "try(aws_security_group.this[each.value.peer_group].id, null)"
+                        referencesExistingGroups
+                            ? "try(aws_security_group.this[each.value.peer_group].id, each.value.peer_group)"
+                            : "try(aws_security_group.this[each.value.peer_group].id, null)"
                     ),
                 ])
             }
@@ -255,9 +317,9 @@ struct TerraformModule {
         var result: [String] = []
         for placement in placements where placement.isEgress == isEgress {
             let flow = placement.flow
-            let infrastructure = flow.id == "worker-infrastructure"
+            let pool = topology.workerPool(managing: flow.destination)
             let (from, to): (String, String)
-            if infrastructure {
+            if pool != nil {
                 (from, to) = ("port.from_port", "port.to_port")
             } else if isMQTT(flow) {
                 (from, to) = ("var.mqtt_port", "var.mqtt_port")
@@ -266,30 +328,37 @@ struct TerraformModule {
             } else {
                 (from, to) = ("\(placement.port.range.lower)", "\(placement.port.range.upper)")
             }
-            let (peerGroup, cidr, prefixList, list): (String, String, String, String?)
+            // Each peer list: the peer group, CIDR and prefix list of the entry, and the list
+            // it ranges over; an existing group is a peer group given by id.
+            var peers: [(String, String, String, String?)] = []
             switch placement.far {
             case .group(let node):
-                (peerGroup, cidr, prefixList, list) = (
-                    HCLWriter.quoted(node.rawValue), "null", "null", nil
-                )
-            case .addresses(let node) where usesPrefixLists(node):
-                (peerGroup, cidr, prefixList, list) = (
-                    "null", "null", "id", "id in var.\(variable(node))"
-                )
+                peers = [(HCLWriter.quoted(node.rawValue), "null", "null", nil)]
             case .addresses(let node):
-                (peerGroup, cidr, prefixList, list) = (
-                    "null", "cidr", "null", "cidr in var.\(variable(node))"
-                )
+                for kind in addressKinds(node) {
+                    switch kind {
+                    case .cidrs:
+                        peers.append(
+                            ("null", "cidr", "null", "cidr in var.\(variable(node, kind))"))
+                    case .prefixLists:
+                        peers.append(("null", "null", "id", "id in var.\(variable(node, kind))"))
+                    case .securityGroups:
+                        peers.append(("id", "null", "null", "id in var.\(variable(node, kind))"))
+                    }
+                }
             }
-            let object =
-                "{ group = \(HCLWriter.quoted(placement.group.rawValue)), flow = \(HCLWriter.quoted(flow.id)), reason = \(HCLWriter.quoted(AWSText.sanitized(flow.description))), protocol = \(HCLWriter.quoted(placement.port.transport.rawValue)), from_port = \(from), to_port = \(to), peer_group = \(peerGroup), cidr = \(cidr), prefix_list_id = \(prefixList) }"
-            var expression = list.map { "[for \($0) : \(object)]" } ?? "[\(object)]"
-            if infrastructure {
-                expression = "flatten([for port in var.infrastructure_ports : \(expression)])"
+            for (peerGroup, cidr, prefixList, list) in peers {
+                let object =
+                    "{ group = \(HCLWriter.quoted(placement.group.rawValue)), flow = \(HCLWriter.quoted(flow.id)), reason = \(HCLWriter.quoted(AWSText.sanitized(flow.description))), protocol = \(HCLWriter.quoted(placement.port.transport.rawValue)), from_port = \(from), to_port = \(to), peer_group = \(peerGroup), cidr = \(cidr), prefix_list_id = \(prefixList) }"
+                var expression = list.map { "[for \($0) : \(object)]" } ?? "[\(object)]"
+                if let pool {
+                    expression =
+                        "flatten([for port in var.\(portsVariable(pool)) : \(expression)])"
+                }
+                // The infrastructure flow's placements differ only by port, which the
+                // expression already ranges over.
+                if seen.insert(expression).inserted { result.append(expression) }
             }
-            // The infrastructure flow's placements differ only by port, which the expression
-            // already ranges over.
-            if seen.insert(expression).inserted { result.append(expression) }
         }
         return result
     }

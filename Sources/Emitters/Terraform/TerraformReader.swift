@@ -266,7 +266,8 @@ private struct TerraformReading {
                 case .string(let text):
                     guard attribute == "name_prefix" else { return (text, nil) }
                     let trimmed = text.hasSuffix("-") ? String(text.dropLast()) : text
-                    let names = SecurityGroupEmitter.groupedNodes.map(topology.aws.groupName)
+                    let names = SecurityGroupEmitter.groupedNodes(in: topology).map(
+                        topology.aws.groupName)
                     return (names.contains(trimmed) ? trimmed : nil, nil)
                 case .unknown(let unknown): return (nil, HCLProblem(unknown, at: location))
                 case .reference(let reference):
