@@ -147,7 +147,7 @@ import TopologyModel
     func theShapeAWSPrintsReadsBackInSync(name: String) throws {
         let (_, topology) = try example(name)
         let ids = Dictionary(
-            uniqueKeysWithValues: SecurityGroupEmitter.groupedNodes.enumerated().map {
+            uniqueKeysWithValues: SecurityGroupEmitter.groupedNodes(in: topology).enumerated().map {
                 (topology.aws.groupName($0.element), "sg-0\($0.offset)1234abcd")
             })
         let result = try drift(try described(try golden(name), ids: ids), topology)
@@ -370,7 +370,7 @@ import TopologyModel
     @Test func groupOptionMapsAGroupOfAnotherName() throws {
         let (_, topology) = try example("aws")
         var ids: [String: String] = [:]
-        for (offset, node) in SecurityGroupEmitter.groupedNodes.enumerated() {
+        for (offset, node) in SecurityGroupEmitter.groupedNodes(in: topology).enumerated() {
             ids[topology.aws.groupName(node)] = "sg-0\(offset)aaaa"
         }
         var root = try document(try described(try golden("aws"), ids: ids))

@@ -68,7 +68,7 @@ import TopologyModel
 
         // By the ids of the applied state.
         let ids = try Self.groupIDs(inState: out.appendingPathComponent("state.json"))
-        #expect(Set(ids.keys) == Set(SecurityGroupEmitter.groupedNodes))
+        #expect(Set(ids.keys) == Set(SecurityGroupEmitter.groupedNodes(in: topology)))
         let byID = try aws.read(described, topology: topology, options: ReadOptions(groups: ids))
         #expect(Drift(expected: expected, deployed: byID).findings.map(\.message) == [])
         for (node, id) in ids {
