@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent oracle for topogen's AWS security groups, judged by botocore's EC2 model and moto.
 
-    .venv/bin/python3 Tests/Checkers/aws_oracle.py --dir DIR (--args-file F | --args "...")
+    .venv/bin/python3 Tests/Checkers/aws_oracle.py --dir DIR (--args-file F | --args "..." | --topology F)
                       [--endpoint URL] [--no-moto] [-q]
 
 DIR holds security-groups.json and apply.sh (`topogen generate --target aws ... -o DIR`). The
@@ -22,6 +22,14 @@ error) and the expected groups are computed from spec/flows.md, independently of
    read back with boto3 must be the model and exactly the JSON (descriptions, tags). A second run:
    exit 0, empty stderr, same groups, rules and rule ids (revoke-and-reauthorize changes the ids).
    Without --vpc-id, apply.sh with VPC_ID unset must fail with a message and create nothing.
+--topology F reads a topology file (YAML or JSON, docs/topology-file.md) here, with PyYAML, and
+derives the same from it: one group per component (server, drain, scheduler, each pool's
+worker-NAME, vcs-gateway), lb, vcs-gateway-lb with a gateway, postgres unless existing security
+groups stand for it; an external node is its existing groups and prefix lists when it has any
+(peer kind 'sg', referenced by GroupId), else its CIDRs; a component's flow to an external node on
+exactly 443/tcp that is not a private endpoint goes to egress-proxy on the proxy's port. In moto,
+the existing groups are created first (named existing-<id>) and apply.sh runs on a copy with their
+ids replaced by moto's.
 Quota, as AWS documents "rules per security group": per group and direction, IPv4 and IPv6
 counted separately; a CIDR counts one in its family, a group reference one in both, a prefix list
 its weight (--prefix-list NODE=pl-ID:ENTRIES, default 1) in both. Each count <= --max-rules.
@@ -138,43 +146,143 @@ def parse_topogen_args(argv):
     for node, pl in a.prefix_list:
         a.pls[node].append(pl)
     a.weights = {pl: w for lst in a.pls.values() for pl, w in lst}
-    a.names = {f'{a.name_prefix}-{g}': g for g in GROUPED}
+    a.pools = [Pool('worker', 'infrastructure', a.workers, a.infra_ports)]
+    a.gateway, a.proxy, a.private, a.extra, a.sgs = None, None, set(), [], {}
+    return finish(a)
+
+
+Pool = __import__('collections').namedtuple('Pool', 'node infra placement ports')
+COMPONENT_ROLES = ('server', 'drain', 'scheduler')
+
+
+def finish(a):
+    """The groups (in order), their names, and the existing groups, from the parsed options."""
+    a.components = list(COMPONENT_ROLES) + [p.node for p in a.pools] + (['vcs-gateway'] if a.gateway else [])
+    a.grouped = a.components + ['lb'] + (['vcs-gateway-lb'] if a.gateway else []) + \
+        ([] if a.sgs.get('postgres') else ['postgres'])
+    a.names = {f'{a.name_prefix}-{g}': g for g in a.grouped}
+    a.existing = sorted({i for ids in a.sgs.values() for i in ids})
+    a.existing_names = {f'existing-{i}': i for i in a.existing}
+    a.external_pools = {p.node for p in a.pools if p.placement == 'external'}
     return a
+
+
+def parse_topology_file(path):
+    """The options of a topology file, in the shape parse_topogen_args gives."""
+    try:
+        with open(path) as f:
+            text = f.read()
+        if path.endswith('.json') or text.lstrip().startswith('{'):
+            doc = json.loads(text)
+        else:
+            import yaml
+            doc = yaml.safe_load(text)
+    except (OSError, ValueError) as e:
+        raise Usage(f'{path}: {e}')
+    doc = doc or {}
+    a = argparse.Namespace()
+    opts, ports, aws = doc.get('options') or {}, doc.get('ports') or {}, doc.get('aws') or {}
+    a.with_sqs, a.with_iot_core, a.with_kms = (bool(opts.get(k)) for k in ('sqs', 'iotCore', 'kms'))
+    a.postgres_port, a.mqtt_port = int(ports.get('postgres', 5432)), int(ports.get('mqtt', 1984))
+    a.vpc_id, a.name_prefix = aws.get('vpcId'), aws.get('namePrefix', 'spacelift')
+    a.max_rules = int(aws.get('maxRules', 60))
+    a.cidrs, a.pls, a.sgs = defaultdict(list), defaultdict(list), {}
+
+    def where(node, spec):
+        spec = spec or {}
+        a.cidrs[node] += [ipaddress.ip_network(c) for c in spec.get('cidrs') or []]
+        for text in spec.get('prefixLists') or []:
+            m = re.fullmatch(r'(pl-[0-9a-f]+)(?::(\d+))?', str(text))
+            if not m:
+                raise Usage(f'{path}: bad prefix list {text!r}')
+            a.pls[node].append((m[1], int(m[2] or 1)))
+        if spec.get('securityGroups'):
+            a.sgs[node] = sorted(set(a.sgs.get(node, [])) | set(spec['securityGroups']))
+    for node, spec in (doc.get('nodes') or {}).items():
+        where(node, spec)
+    a.pools = []
+    for pool in doc.get('workerPools') or [{}]:
+        name = pool.get('name')
+        node, infra = (f'worker-{name}', f'infrastructure-{name}') if name else ('worker', 'infrastructure')
+        where(node, pool)
+        spec = pool.get('infrastructure') or {}
+        where(infra, spec)
+        ranges = sorted({port_range(str(x)) for x in spec.get('ports') or [443]})
+        a.pools.append(Pool(node, infra, pool.get('placement', 'in-cluster'), ranges))
+    gw = doc.get('vcsGateway')
+    a.gateway = None if gw is None else (int(gw.get('grpcPort', 1984)), int(gw.get('httpPort', 1985)))
+    if gw is not None:
+        where('vcs-gateway', gw)
+        where('vcs-gateway-lb', gw.get('loadBalancer'))
+    proxy = doc.get('egressProxy')
+    a.proxy = None if proxy is None else int(proxy['port'])
+    if proxy is not None:
+        where('egress-proxy', proxy)
+    a.private = set((doc.get('privateEndpoints') or {}).keys())
+    for node, spec in (doc.get('privateEndpoints') or {}).items():
+        where(node, spec)
+    a.extra = []
+    for e in doc.get('extraEgress') or []:
+        where(e['name'], e)
+        eports = []
+        for x in e.get('ports') or []:
+            text, _, proto = str(x).partition('/')
+            eports.append((proto or 'tcp', *port_range(text)))
+        a.extra.append((e['name'], list(e.get('from') or []), sorted(set(eports)), e.get('reason', '')))
+    a.weights = {pl: w for lst in a.pls.values() for pl, w in lst}
+    a.workers = 'external' if any(p.placement == 'external' for p in a.pools) else 'in-cluster'
+    return finish(a)
 
 
 # ---------------------------------------------------------------- expected rules (flows.md, AWS placement)
 def addresses(a, node):
-    """[(kind, peer)] of a node outside the groups: its prefix lists, else its CIDRs, else any."""
-    if a.pls.get(node):
-        return [('prefix-list', pl) for pl, _ in a.pls[node]]
+    """[(kind, peer)] of a node outside the groups: its existing groups ('sg') and prefix lists,
+    else its CIDRs, else any."""
+    named = [('prefix-list', pl) for pl, _ in a.pls.get(node) or []] + [('sg', i) for i in a.sgs.get(node) or []]
+    if named:
+        return named
     return sorted({('ipv4' if n.version == 4 else 'ipv6', str(n)) for n in a.cidrs.get(node) or ANY})
+
+
+EXTERNAL_ROLES = ('clients', 'postgres', 'object-storage', 'vcs', 'container-registry', 'infrastructure', 'sqs',
+                  'iot-core', 'kms', 'dns', 'admin', 'egress-proxy')
+
+
+def is_external(a, node):
+    return node in EXTERNAL_ROLES or node.startswith('infrastructure-') or node in {e[0] for e in a.extra}
 
 
 def expected_rules(a):
     """{(node, dir, proto, lo, hi, kind, peer, flow id)}: egress on a grouped source, ingress on a
     grouped destination; group to group by reference, else the other end's addresses."""
-    out, external_workers = set(), a.workers == 'external'
+    out, grouped = set(), set(a.grouped)
 
-    def flow(fid, src, dst, *ports):
+    def flow(fid, src, dst, *ports, proto='tcp'):
+        # ports: numbers or (lo, hi) of proto, or (proto, lo, hi) triples
+        ranges = [p if isinstance(p, tuple) and len(p) == 3 else (proto, *(p if isinstance(p, tuple) else (p, p)))
+                  for p in ports]
+        if a.proxy and src in a.components and is_external(a, dst) and ranges == [('tcp', 443, 443)] \
+                and dst not in a.private:
+            dst, ranges = 'egress-proxy', [('tcp', a.proxy, a.proxy)]
         # external workers live outside the VPC: they reach the lb's addresses, and the lb
         # group admits them only as clients
-        src_g = src in GROUPED
-        dst_g = dst in GROUPED and not (src == 'worker' and external_workers)
-        for lo, hi in (p if isinstance(p, tuple) else (p, p) for p in ports):
+        ref = not ({src, dst} & a.external_pools)
+        src_g, dst_g = src in grouped, dst in grouped
+        for proto, lo, hi in ranges:
             if src_g:
-                for kind, peer in [('group', dst)] if dst_g else addresses(a, dst):
-                    out.add((src, 'egress', 'tcp', lo, hi, kind, peer, fid))
-            if dst_g and not (dst == 'lb' and src == 'worker' and external_workers):
+                for kind, peer in [('group', dst)] if dst_g and ref else addresses(a, dst):
+                    out.add((src, 'egress', proto, lo, hi, kind, peer, fid))
+            if dst_g and (not src_g or ref):
                 for kind, peer in [('group', src)] if src_g else addresses(a, src):
-                    out.add((dst, 'ingress', 'tcp', lo, hi, kind, peer, fid))
+                    out.add((dst, 'ingress', proto, lo, hi, kind, peer, fid))
 
     broker = not a.with_iot_core
     flow('clients-lb-https', 'clients', 'lb', 443)
     flow('lb-server-http', 'lb', 'server', HTTP_PORT)
+    if broker and a.external_pools:
+        flow('clients-lb-mqtt', 'clients', 'lb', a.mqtt_port)
     if broker:
         flow('lb-server-mqtt', 'lb', 'server', a.mqtt_port)
-        if external_workers:
-            flow('clients-lb-mqtt', 'clients', 'lb', a.mqtt_port)
     for c in ('server', 'drain'):
         flow(f'{c}-postgres', c, 'postgres', a.postgres_port)
         for node, on in (('object-storage', True), ('vcs', True), ('sqs', a.with_sqs),
@@ -186,11 +294,23 @@ def expected_rules(a):
     if a.with_sqs:
         flow('scheduler-sqs', 'scheduler', 'sqs', 443)
     flow('scheduler-image-pull', 'scheduler', 'container-registry', 443)
-    flow('worker-server', 'worker', 'lb', 443)
-    flow('worker-mqtt', 'worker', *(('iot-core', 443) if a.with_iot_core else ('lb', a.mqtt_port)))
-    for node in ('object-storage', 'vcs', 'container-registry'):
-        flow(f'worker-{node}', 'worker', node, 443)
-    flow('worker-infrastructure', 'worker', 'infrastructure', *a.infra_ports)
+    for w, infra, _, ports in a.pools:
+        flow(f'{w}-server', w, 'lb', 443)
+        flow(f'{w}-mqtt', w, *(('iot-core', 443) if a.with_iot_core else ('lb', a.mqtt_port)))
+        for node in ('object-storage', 'vcs', 'container-registry'):
+            flow(f'{w}-{node}', w, node, 443)
+        flow(f'{w}-infrastructure', w, infra, *ports)
+    if a.gateway:
+        grpc, http = a.gateway
+        flow('clients-vcs-gateway-lb', 'clients', 'vcs-gateway-lb', 443)
+        flow('vcs-gateway-lb-grpc', 'vcs-gateway-lb', 'vcs-gateway', grpc)
+        flow('server-vcs-gateway', 'server', 'vcs-gateway', http)
+        flow('drain-vcs-gateway', 'drain', 'vcs-gateway', http)
+        flow('vcs-gateway-postgres', 'vcs-gateway', 'postgres', a.postgres_port)
+        flow('vcs-gateway-image-pull', 'vcs-gateway', 'container-registry', 443)
+    for name, sources, eports, _ in a.extra:
+        for src in sources:
+            flow(f'{src}-{name}', src, name, *eports)
     return out
 
 
@@ -237,7 +357,7 @@ def fmt_rule(a, r):
 
 
 def fmt_peer(a, kind, peer):
-    return f'group {a.name_prefix}-{peer}' if kind == 'group' and peer in GROUPED else f'{kind} {peer}'
+    return f'group {a.name_prefix}-{peer}' if kind == 'group' and peer in a.grouped else f'{kind} {peer}'
 
 
 def compare_model(a, got, expected):
@@ -274,10 +394,18 @@ def rules_of(a, groups, id_names=None):
                 for lst, field, kind in LISTS:
                     for x in [x for x in p.get(lst) or [] if isinstance(x, dict)]:
                         peer = x.get(field) if isinstance(x.get(field), str) else repr(x.get(field))
+                        k = kind
                         if kind == 'group':
-                            peer = node_of(a, peer if id_names is None else id_names.get(x.get('GroupId'),
-                                                                                        x.get('GroupId')))
-                        out.append((node, dr, proto, lo, hi, kind, peer, x.get('Description')))
+                            gid, name = x.get('GroupId'), x.get('GroupName')
+                            if name is None and id_names is not None:
+                                name = id_names.get(gid, gid)
+                            if name is None and gid in a.existing:
+                                k, peer = 'sg', gid
+                            elif name in a.existing_names:
+                                k, peer = 'sg', a.existing_names[name]
+                            else:
+                                peer = node_of(a, name if name is not None else gid)
+                        out.append((node, dr, proto, lo, hi, k, peer, x.get('Description')))
     return out
 
 
@@ -309,7 +437,7 @@ def check_shape(a, doc, model):
         raise Usage('security-groups.json: expected {"SecurityGroups": [{...}, ...]}')
     fake = {name: f'sg-{i:017x}' for i, name in enumerate(sorted({str(g.get('GroupName')) for g in groups}))}
     names = [g.get('GroupName') for g in groups]
-    want = [f'{a.name_prefix}-{n}' for n in GROUPED]
+    want = [f'{a.name_prefix}-{n}' for n in a.grouped]
     if names != want:
         out.append(('document', f'groups {names}, expected {want} (in this order)'))
     for sg in groups:
@@ -362,13 +490,14 @@ def check_shape(a, doc, model):
                 missing = [lst for lst, _, _ in LISTS if not isinstance(p.get(lst), list)]
                 if missing:
                     bad(f'{where}: missing list {", ".join(missing)}')
-                peers = [(kind, x.get(field), x) for lst, field, kind in LISTS for x in p.get(lst) or []
-                         if isinstance(x, dict)]
+                peers = [('sg', x.get('GroupId'), x) if kind == 'group' and 'GroupName' not in x and
+                         x.get('GroupId') in a.existing else (kind, x.get(field), x)
+                         for lst, field, kind in LISTS for x in p.get(lst) or [] if isinstance(x, dict)]
                 if not peers:
                     bad(f'{where}: no peer')
                 for kind, peer, x in peers:
                     w = f'{where} {kind} {peer}'
-                    if set(x) - {FIELD[kind], 'Description'}:
+                    if set(x) - {FIELD.get(kind, 'GroupId'), 'Description'}:
                         bad(f'{w}: keys {sorted(x)}, expected only {FIELD[kind]} and Description')
                     if kind in ('ipv4', 'ipv6'):
                         try:
@@ -434,25 +563,40 @@ def named_checks(a, rules):
         return f'{r[0]} {fmt_rule(a, r)}'
     pg = a.postgres_port
     on = lambda p, lo, hi: lo <= p <= hi   # noqa: E731
-    allowed_443 = set(addresses(a, 'container-registry')) | (set(addresses(a, 'sqs')) if a.with_sqs else set())
+
+    def via(node):   # where a component's 443 to an external node goes: its addresses, or the proxy's
+        return addresses(a, 'egress-proxy' if a.proxy and node not in a.private else node)
+    allowed_443 = set(via('container-registry')) | (set(via('sqs')) if a.with_sqs else set())
+    if a.proxy and a.proxy != 443:
+        allowed_443 -= set(addresses(a, 'egress-proxy'))
+    want_sqs = set(via('sqs')) if a.with_sqs and (not a.proxy or 'sqs' in a.private or a.proxy == 443) else set()
+    database = {('group', 'postgres')} | {('sg', i) for i in a.sgs.get('postgres') or []}
     sched_443 = [r for r in rules if r[:2] == ('scheduler', 'egress') and on(443, r[3], r[4])
-                 and not (r[5:7] == ('group', 'postgres') and pg == 443)]
+                 and not (r[5:7] in database and pg == 443)]
+    pools = {p.node for p in a.pools}
+    db_users = ['server', 'drain', 'scheduler'] + (['vcs-gateway'] if a.gateway else [])
     pg_in = [r for r in rules if r[:2] == ('postgres', 'ingress')]
-    want_pg = {('postgres', 'ingress', 'tcp', pg, pg, 'group', g) for g in ('server', 'drain', 'scheduler')}
+    want_pg = {('postgres', 'ingress', 'tcp', pg, pg, 'group', g) for g in db_users}
+    own_db = 'postgres' in a.grouped
+    to_db = [r for r in rules if r[1] == 'egress' and r[5:7] in database]
+    want_to_db = {(g, 'egress', 'tcp', pg, pg, k, p) for g in db_users for k, p in database
+                  if k == 'sg' or own_db}
     return [
-        ('workers have no path to the postgres group (no worker egress to it, no postgres ingress from workers)',
-         [show(r) for r in rules if (r[:2] == ('worker', 'egress') and r[5:7] == ('group', 'postgres')) or
-          (r[:2] == ('postgres', 'ingress') and r[5:7] == ('group', 'worker'))]),
-        (f'the postgres group admits only the server, drain and scheduler groups, on tcp {pg}',
+        ('workers have no path to the database (no worker egress to it, no postgres ingress from workers)',
+         [show(r) for r in rules if (r[0] in pools and r[1] == 'egress' and r[5:7] in database) or
+          (r[:2] == ('postgres', 'ingress') and r[5] == 'group' and r[6] in pools)]),
+        (f'the postgres group admits only the {", ".join(db_users)} groups, on tcp {pg}',
          [show(r) for r in pg_in if tuple(r[:7]) not in want_pg] +
-         [f'missing: {show(r)}' for r in sorted(want_pg - {tuple(r[:7]) for r in pg_in})]),
-        ('the postgres group has no egress', [show(r) for r in rules if r[:2] == ('postgres', 'egress')]),
+         [f'missing: {show(r)}' for r in sorted(want_pg - {tuple(r[:7]) for r in pg_in})] if own_db else None),
+        ('the postgres group has no egress',
+         [show(r) for r in rules if r[:2] == ('postgres', 'egress')] if own_db else None),
+        (f'only the {", ".join(db_users)} groups reach the database, on tcp {pg}',
+         [show(r) for r in to_db if tuple(r[:7]) not in want_to_db] +
+         [f'missing: {show(r)}' for r in sorted(want_to_db - {tuple(r[:7]) for r in to_db})]),
         ('scheduler 443 egress: only image pulls (container-registry addresses)'
          + (' and SQS' if a.with_sqs else ', no SQS without --with-sqs'),
          [show(r) for r in sched_443 if r[5:7] not in allowed_443] +
-         ([f'missing: scheduler egress 443 to {k} {p}' for k, p in sorted(set(addresses(a, 'sqs')) -
-                                                                        {r[5:7] for r in sched_443})]
-          if a.with_sqs else [])),
+         [f'missing: scheduler egress 443 to {k} {p}' for k, p in sorted(want_sqs - {r[5:7] for r in sched_443})]),
         ('no default egress anywhere (no all-protocols egress, no egress on every port)',
          [show(r) for r in rules if r[1] == 'egress' and (r[2] == '-1' or (r[3] <= 1 and r[4] >= 65535))]),
         ('no ingress on the MQTT port with --with-iot-core',
@@ -501,12 +645,33 @@ def run_apply(d, env, with_vpc=True):
 
 
 def snapshot(ec2, vpc):
+    """The VPC's groups but its default and the existing groups of external nodes, and their rules' ids."""
     groups = ec2.describe_security_groups(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['SecurityGroups']
-    groups = sorted((g for g in groups if g['GroupName'] != 'default'), key=lambda g: g['GroupName'])
+    groups = sorted((g for g in groups if g['GroupName'] != 'default' and not g['GroupName'].startswith('existing-')),
+                    key=lambda g: g['GroupName'])
     ids = [g['GroupId'] for g in groups]
     rules = ec2.describe_security_group_rules(Filters=[{'Name': 'group-id', 'Values': ids}])['SecurityGroupRules'] \
         if ids else []
     return groups, sorted(r['SecurityGroupRuleId'] for r in rules)
+
+
+def with_existing_groups(a, ec2, vpc, directory, tmp):
+    """Creates the existing groups of external nodes in a VPC (named existing-<id>, as moto cannot take
+    an id) and returns a copy of the AWS target's directory whose apply.sh names them by moto's ids
+    (the directory itself when there are none), and {id: moto's id}."""
+    ids = {i: ec2.create_security_group(GroupName=f'existing-{i}', Description='an existing group',
+                                        VpcId=vpc)['GroupId'] for i in a.existing}
+    if not ids:
+        return directory, ids
+    copy = tempfile.mkdtemp(prefix='applied-', dir=tmp)
+    shutil.copytree(directory, copy, dirs_exist_ok=True)
+    with open(os.path.join(copy, 'apply.sh')) as f:
+        text = f.read()
+    for i, m in ids.items():
+        text = re.sub(rf'\b{re.escape(i)}\b', m, text)
+    with open(os.path.join(copy, 'apply.sh'), 'w') as f:
+        f.write(text)
+    return copy, ids
 
 
 def moto_stage(a, o, doc, tmp, expected, mism):
@@ -519,6 +684,9 @@ def moto_stage(a, o, doc, tmp, expected, mism):
         v6 = any(p.get('Ipv6Ranges') for g in doc['SecurityGroups'] for k, _, _ in DIRS for p in g.get(k) or []
                  if isinstance(p, dict))
         vpc = ec2.create_vpc(CidrBlock='10.0.0.0/16', AmazonProvidedIpv6CidrBlock=v6)['Vpc']['VpcId']
+        # The existing groups of external nodes, made in the VPC; apply.sh runs on a copy that
+        # names them by moto's ids.
+        o = argparse.Namespace(**{**vars(o), 'dir': with_existing_groups(a, ec2, vpc, o.dir, tmp)[0]})
         env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
         env.update(VPC_ID=vpc, AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID='testing', AWS_SECRET_ACCESS_KEY='testing',
                    AWS_DEFAULT_REGION='us-east-1', AWS_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true',
@@ -581,6 +749,7 @@ def main():
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--args-file')
     g.add_argument('--args', dest='args_string', help='the topogen arguments as one string')
+    g.add_argument('--topology', help='a topology file (YAML or JSON) instead of arguments')
     ap.add_argument('--endpoint', help='a running moto server (default: start one on a free loopback port)')
     ap.add_argument('--no-moto', action='store_true', help='stages 1 and 2 only (shape and model)')
     ap.add_argument('-q', '--quiet', action='store_true', help='on success print only the summary line')
@@ -593,12 +762,12 @@ def main():
     try:   # args file: blank and '#' lines ignored, the others split on whitespace
         with open(o.args_file or os.devnull) as f:
             targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()] \
-                if o.args_file else o.args_string.split()
+                if o.args_file else ['--topology', o.topology] if o.topology else o.args_string.split()
         with open(os.path.join(o.dir, 'security-groups.json')) as f:
             doc = json.load(f)
     except (OSError, ValueError) as e:
         raise Usage(str(e))
-    a = parse_topogen_args(targs)
+    a = parse_topology_file(o.topology) if o.topology else parse_topogen_args(targs)
     if not o.no_moto and not os.path.isfile(os.path.join(o.dir, 'apply.sh')):
         raise Usage(f'missing in {o.dir}: apply.sh')
     import botocore.session
@@ -610,7 +779,7 @@ def main():
     mism += compare_model(a, rules, expected) + check_descriptions(a, rules, expected)
     extra, timing, first_err, moto_rules = [], None, '', None
     if not o.no_moto:
-        over = [f'{n} {d}: {c}' for n, d, c in ((n, d, sum(r[:2] == (n, d) for r in rules)) for n in GROUPED
+        over = [f'{n} {d}: {c}' for n, d, c in ((n, d, sum(r[:2] == (n, d) for r in rules)) for n in a.grouped
                                                  for _, d, _ in DIRS) if c > MOTO_LIMIT]
         if over:
             raise Usage(f"beyond moto's fixed limit of {MOTO_LIMIT} rules per direction (IPv4, IPv6 and "
@@ -640,9 +809,9 @@ def main():
         by_group = defaultdict(list)
         for n, x in mism:
             by_group[n].append(x)
-        order = ['document'] + list(GROUPED)
+        order = ['document'] + list(a.grouped)
         for n in sorted(by_group, key=lambda n: (order.index(n) if n in order else len(order), n)):
-            print(f'  {a.name_prefix}-{n}:' if n in GROUPED else f'  {n}:')
+            print(f'  {a.name_prefix}-{n}:' if n in a.grouped else f'  {n}:')
             print(''.join(f'    MISMATCH  {x}\n' for x in by_group[n]), end='')
         print(''.join(f'  FAIL  {x}\n' for x in extra), end='')
         return 1

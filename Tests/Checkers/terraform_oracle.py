@@ -2,7 +2,7 @@
 """Independent oracle for topogen's Terraform module: terraform, the real AWS provider, moto.
 
     .venv/bin/python3 Tests/Checkers/terraform_oracle.py --dir MODULE_DIR --aws-dir AWS_DIR
-        (--args-file F | --args "...") [--then-dir MODULE_DIR2 (--then-args-file F2 | --then-args "...")]
+        (--args-file F | --args "..." | --topology F) [--then-dir MODULE_DIR2 (--then-args-file F2 | --then-args "...")]
         [--no-moto] [--describe-out DIR]
 
 aws_oracle.py (imported) parses the topogen arguments, derives the expected rules from flows.md,
@@ -44,7 +44,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aws_oracle as ao   # noqa: E402
-from aws_oracle import GROUPED, Usage   # noqa: E402
+from aws_oracle import Usage   # noqa: E402
 
 MIRROR = '/opt/tf-plugins'
 PROVIDER = 'registry.terraform.io/hashicorp/aws'
@@ -106,11 +106,17 @@ def tail(r, n=25):
     return '\n      '.join(lines[-n:])
 
 
-def make_root(root, module_dir, provider, vpc_id):
+def make_root(root, module_dir, provider, vpc_id, a=None, ids=None):
+    """A root configuration calling a copy of the module; with ids ({existing group id: moto's}), the
+    module's variables of existing groups are given moto's ids."""
     shutil.copytree(module_dir, os.path.join(root, 'module'), ignore=IGNORE)
+    given = ''
+    for node, groups in sorted((a.sgs if a and ids else {}).items()):
+        values = ', '.join(f'"{ids[i]}"' for i in groups)
+        given += f'  {node.replace("-", "_")}_security_group_ids = [{values}]\n'
     with open(os.path.join(root, 'main.tf'), 'w') as f:
         f.write(f'provider "aws" {{\n  region     = "us-east-1"\n{provider}}}\n\nmodule "sg" {{\n'
-                f'  source = "./module"\n' + (f'  vpc_id = "{vpc_id}"\n' if vpc_id else '') +
+                f'  source = "./module"\n' + (f'  vpc_id = "{vpc_id}"\n' if vpc_id else '') + given +
                 '}\n\noutput "sg" {\n  value = module.sg\n}\n')
 
 
@@ -158,7 +164,11 @@ def rule_of(a, r, names):
     peers = [(kind, v[f]) for f, kind in PEERS if v.get(f) is not None]
     kind, peer = peers[0] if len(peers) == 1 else ('?', repr(peers))
     if kind == 'group':
-        peer = ao.node_of(a, names.get(peer, peer))
+        name = names.get(peer, peer)
+        if name in a.existing_names or name in a.existing:
+            kind, peer = 'sg', a.existing_names.get(name, name)
+        else:
+            peer = ao.node_of(a, name)
     lo, hi = (-1 if v.get(p) is None else v[p] for p in ('from_port', 'to_port'))
     return (ao.node_of(a, names.get(v.get('security_group_id'), str(v.get('security_group_id')))),
             RULE_TYPES[r['type']], str(v.get('ip_protocol')), lo, hi, kind, peer, v.get('description'))
@@ -254,7 +264,7 @@ def offline(a, o, doc, expected, tf, tmp, out, info):
     if vdef != a.vpc_id:
         out.append(('variables', f'variable vpc_id default {vdef!r}, expected {a.vpc_id!r} (--vpc-id)'))
     outs = sorted(mod.get('outputs', {}))
-    want_outs = sorted([f'{n}_security_group_id' for n in GROUPED] + ['security_group_ids'])
+    want_outs = sorted([f'{n.replace("-", "_")}_security_group_id' for n in a.grouped] + ['security_group_ids'])
     if not set(want_outs) <= set(outs):
         out.append(('outputs', f'outputs {outs}, expected at least {want_outs}'))
     # rules, with group ids known through the seeded state
@@ -311,11 +321,14 @@ def moto_quirk(rc):
                                                                b.get('prefix_list_id'))
 
 
-def write_read_back(directory, tf, root, url, vpc, tmp):
+def write_read_back(directory, tf, root, url, vpc, tmp, ids):
     """--describe-out: what AWS and terraform hold after the apply, for topogen diff's tests:
     describe-security-groups.json (`aws ec2 describe-security-groups --filters Name=vpc-id,...` by
-    the real AWS CLI, as a user would run it), state.json (`terraform show -json`) and vpc-id."""
+    the real AWS CLI, as a user would run it), state.json (`terraform show -json`), vpc-id, and
+    existing-groups.json ({the topology's id of an existing group: moto's}, {} without any)."""
     os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, 'existing-groups.json'), 'w') as f:
+        json.dump(ids, f, indent=1, sort_keys=True)
     r = subprocess.run(['aws', 'ec2', 'describe-security-groups', '--filters', f'Name=vpc-id,Values={vpc}',
                         '--output', 'json'], env=apply_env(url, vpc, tmp), capture_output=True, text=True,
                        timeout=120, stdin=subprocess.DEVNULL)
@@ -347,8 +360,11 @@ def moto(a, o, doc, expected, tf, tmp, out, info):
         vpcs = [ec2.create_vpc(CidrBlock='10.0.0.0/16', AmazonProvidedIpv6CidrBlock=v6)['Vpc']['VpcId']
                 for _ in range(2)]
         root = os.path.join(tmp, 'moto')
+        tf_ids = ao.with_existing_groups(a, ec2, vpcs[0], o.aws_dir, tmp)[1]
+        aws_dir = ao.with_existing_groups(a, ec2, vpcs[1], o.aws_dir, tmp)[0]
         make_root(root, o.dir, '  access_key = "testing"\n  secret_key = "testing"\n' + SKIPS +
-                  f'  endpoints {{\n    ec2 = "{url}"\n    sts = "{url}"\n    iam = "{url}"\n  }}\n', vpcs[0])
+                  f'  endpoints {{\n    ec2 = "{url}"\n    sts = "{url}"\n    iam = "{url}"\n  }}\n', vpcs[0],
+                  a, tf_ids)
         init(tf, root, 'moto init', out)
         r = tf.run('moto apply', root, 'apply', '-auto-approve', '-input=false', PARALLELISM)
         if r.returncode and 'InvalidPermission.Duplicate' in r.stdout + r.stderr:   # the reference saw a spurious
@@ -363,7 +379,7 @@ def moto(a, o, doc, expected, tf, tmp, out, info):
             raise Stop
         replan = tf.json('re-plan', root, 'replan.bin') if r.returncode else {'resource_changes': []}
         if o.describe_out:
-            write_read_back(o.describe_out, tf, root, url, vpcs[0], tmp)
+            write_read_back(o.describe_out, tf, root, url, vpcs[0], tmp, tf_ids)
         names = {g['GroupId']: g['GroupName'] for g in ec2.describe_security_groups()['SecurityGroups']}
         tf_groups = ao.snapshot(ec2, vpcs[0])[0]
         tf_rules = ao.rules_of(a, tf_groups, names)
@@ -384,7 +400,7 @@ def moto(a, o, doc, expected, tf, tmp, out, info):
         say(f'3. moto: terraform apply ok: {len(tf_groups)} groups, {len(tf_rules)} rules; re-plan: '
             f'{len(drift) or "no"} drift' + (f' ({len(quirks)} description-only updates from moto, see the note)'
                                               if quirks else ''))
-        r, t_sh = ao.run_apply(o.aws_dir, apply_env(url, vpcs[1], tmp))
+        r, t_sh = ao.run_apply(aws_dir, apply_env(url, vpcs[1], tmp))
         tf.timings['apply.sh'] = t_sh
         if r.returncode:
             raise Usage(f'apply.sh failed (exit {r.returncode}):\n{r.stderr.strip()}')
@@ -400,9 +416,9 @@ def moto(a, o, doc, expected, tf, tmp, out, info):
         r = tf.run('output', root, 'output', '-json', 'sg')
         outs = json.loads(r.stdout) if r.returncode == 0 else {}
         want = {n: i for i, n in names.items() if i in {g['GroupId'] for g in tf_groups}}
-        for node in GROUPED:
+        for node in a.grouped:
             gid = want.get(f'{a.name_prefix}-{node}')
-            if outs.get(f'{node}_security_group_id') != gid or (outs.get('security_group_ids') or {}).get(node) != gid:
+            if outs.get(f'{node.replace("-", "_")}_security_group_id') != gid or (outs.get('security_group_ids') or {}).get(node) != gid:
                 out.append(('outputs', f'{node}_security_group_id / security_group_ids["{node}"] are not {gid}'))
         if o.then_dir:
             then(a, o, expected, tf, root, names, out, info)
@@ -481,6 +497,8 @@ def main():
         g = ap.add_mutually_exclusive_group(required=req)
         g.add_argument(f'--{pre}args-file')
         g.add_argument(f'--{pre}args', dest=f'{pre.replace("-", "_")}args_string')
+        if not pre:
+            g.add_argument('--topology', help='a topology file (YAML or JSON) instead of arguments')
     ap.add_argument('--no-moto', action='store_true', help='steps 1 and 2 only')
     ap.add_argument('--describe-out', help='after the moto apply, write describe-security-groups.json, '
                     'state.json and vpc-id into this directory (for topogen diff\'s tests)')
@@ -496,8 +514,8 @@ def main():
     if o.then_dir:
         o.then_dir = os.path.abspath(o.then_dir)
         o.then_targs = read_targs(o.then_args_file, o.then_args_string)
-    targs = read_targs(o.args_file, o.args_string)
-    a = ao.parse_topogen_args(targs)
+    targs = ['--topology', o.topology] if o.topology else read_targs(o.args_file, o.args_string)
+    a = ao.parse_topology_file(o.topology) if o.topology else ao.parse_topogen_args(targs)
     for d, files in ((o.dir, ('versions.tf', 'variables.tf', 'main.tf', 'outputs.tf')),
                      (o.aws_dir, ('security-groups.json', 'apply.sh')), (o.then_dir, ('main.tf',))):
         missing = [f for f in files if d and not os.path.isfile(os.path.join(d, f))]
@@ -533,10 +551,10 @@ def main():
         print(''.join(f'    {act:6}  {x}\n' for act in sorted(ch) for x in ch[act]), end='')
     if out:
         print(f'terraform oracle: {len(out)} mismatches' + (' (later steps skipped)' if info.get('stopped') else ''))
-        order = ['fmt', 'init', 'validate', 'plan', 'variables', 'outputs', 'document', *GROUPED, 'named', 'moto',
+        order = ['fmt', 'init', 'validate', 'plan', 'variables', 'outputs', 'document', *a.grouped, 'named', 'moto',
                  'then']
         for n, x in sorted(out, key=lambda m: (order.index(m[0]) if m[0] in order else len(order), m[0])):
-            print(f'  MISMATCH  {a.name_prefix}-{n}: {x}' if n in GROUPED else f'  MISMATCH  {n}: {x}')
+            print(f'  MISMATCH  {a.name_prefix}-{n}: {x}' if n in a.grouped else f'  MISMATCH  {n}: {x}')
         return 1
     summary = f'fmt ok, validate ok, offline plan {info["rules"]} rules as expected and as security-groups.json'
     if not o.no_moto:

@@ -95,9 +95,10 @@ enum AWSTopologyShapes {
                     proxy: EgressProxy(port: 8080),
                     extra: [
                         ExtraEgress(
-                            node: Node(.extra, name: "usage"), sources: [.drain, Node(.worker, name: "worker-eu")],
+                            node: Node(.extra, name: "usage"),
+                            sources: [.drain, Node(.worker, name: "worker-eu")],
                             ports: [Port(.tcp, 443), Port(.udp, 514)],
-                            reason: "Usage reporting — 'café' ${var} <b>\"quoted\"</b>"),
+                            reason: "Usage reporting — 'café' ${var} <b>\"quoted\"</b>")
                     ],
                     addresses: [
                         .egressProxy: ["10.0.0.10/32", "2001:db8::10/128"],
@@ -107,7 +108,12 @@ enum AWSTopologyShapes {
             (
                 "endpoint by group and prefix list, database by CIDRs and group",
                 topology(
-                    sqs: true, pools: [WorkerPool(name: "a1", infrastructurePorts: [PortRange(30000, 32767) ?? PortRange(443)])],
+                    sqs: true,
+                    pools: [
+                        WorkerPool(
+                            name: "a1",
+                            infrastructurePorts: [PortRange(30000, 32767) ?? PortRange(443)])
+                    ],
                     proxy: EgressProxy(port: 3128), privateEndpoints: [.sqs, .vcs],
                     aws: AWSPlacement(
                         prefixLists: [.sqs: [PrefixList(id: "pl-0abc1234", entries: 2)]],

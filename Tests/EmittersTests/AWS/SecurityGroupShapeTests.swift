@@ -38,7 +38,8 @@ import TopologyModel
         #expect(
             names(AWSTopologyShapes.awsTwoPools) == [
                 "spacelift-prod-server", "spacelift-prod-drain", "spacelift-prod-scheduler",
-                "spacelift-prod-worker-private", "spacelift-prod-worker-partner", "spacelift-prod-lb",
+                "spacelift-prod-worker-private", "spacelift-prod-worker-partner",
+                "spacelift-prod-lb",
             ], "the database is its RDS group: topogen creates none")
         #expect(
             names(AWSTopologyShapes.k8sGateway) == [
@@ -51,7 +52,9 @@ import TopologyModel
                 == [.server, .drain, .scheduler, .worker, .lb, .postgres])
         let descriptions = SecurityGroupEmitter().groups(for: AWSTopologyShapes.k8sGateway).map(
             \.description)
-        #expect(descriptions.contains("Spacelift workers of pool cluster: runs and tasks (managed by topogen)"))
+        #expect(
+            descriptions.contains(
+                "Spacelift workers of pool cluster: runs and tasks (managed by topogen)"))
         #expect(Set(descriptions).count == descriptions.count)
     }
 
@@ -74,10 +77,13 @@ import TopologyModel
         #expect(json.contains("\"GroupId\": \"sg-0d1e2f3a4b5c6d7e8\""))
         let script = try #require(
             try SecurityGroupEmitter().render(topology).files.first { $0.name == "apply.sh" })
-        #expect(script.contents.contains("$sg_server True tcp 5432 5432 None None None sg-0d1e2f3a4b5c6d7e8"))
+        #expect(
+            script.contents.contains(
+                "$sg_server True tcp 5432 5432 None None None sg-0d1e2f3a4b5c6d7e8"))
         #expect(!script.contents.contains("sg_postgres"))
         // A reference counts one rule in each family.
-        #expect(SecurityGroupEmitter.ruleCount(server.egress, family: .ipv6) == server.egress.count + 2)
+        #expect(
+            SecurityGroupEmitter.ruleCount(server.egress, family: .ipv6) == server.egress.count + 2)
     }
 
     @Test func externalPoolsAreNotReferencedAndPoolsManageTheirOwnInfrastructure() throws {
@@ -88,7 +94,11 @@ import TopologyModel
         #expect(!lb.ingress.contains { $0.peer == .group(partner) })
         #expect(lb.ingress.contains { $0.peer == .group(privateNode) })
         let egress = try group(partner, topology).egress
-        #expect(egress.contains { $0.ports == PortRange(6443) && $0.peer == .cidr(try! CIDR(parsing: "203.0.113.128/25")) })
+        #expect(
+            egress.contains {
+                $0.ports == PortRange(6443)
+                    && $0.peer == .cidr(try! CIDR(parsing: "203.0.113.128/25"))
+            })
         #expect(!egress.contains { $0.peer == .cidr(try! CIDR(parsing: "10.50.0.0/16")) })
     }
 
@@ -100,7 +110,8 @@ import TopologyModel
         #expect(drain.egress.contains { $0.transport == .udp && $0.ports == PortRange(514) })
         let gateway = try group(.vcsGateway, topology)
         #expect(gateway.ingress.map(\.peer).contains(.group(.vcsGatewayLB)))
-        #expect(gateway.ingress.contains { $0.ports == PortRange(2985) && $0.peer == .group(.drain) })
+        #expect(
+            gateway.ingress.contains { $0.ports == PortRange(2985) && $0.peer == .group(.drain) })
     }
 
     @Test(arguments: AWSTopologyShapes.all.map(\.0))
@@ -131,7 +142,8 @@ import TopologyModel
         var groups = try #require(root["SecurityGroups"] as? [[String: Any]])
         var ids: [String: String] = [:]
         for (offset, group) in groups.enumerated() {
-            ids[try #require(group["GroupName"] as? String)] = String(format: "sg-%08x", offset + 0xa0)
+            ids[try #require(group["GroupName"] as? String)] = String(
+                format: "sg-%08x", offset + 0xa0)
         }
         for index in groups.indices {
             groups[index]["GroupId"] = ids[groups[index]["GroupName"] as? String ?? ""]
@@ -178,7 +190,10 @@ import TopologyModel
         }
         #expect(!variables.contains("variable \"infrastructure_ports\""))
         #expect(!variables.contains("egress_proxy_cidrs"), "the proxy's group stands for it")
-        #expect(variables.contains("default     = [{ from_port = 443, to_port = 443 }, { from_port = 6443, to_port = 6443 }]"))
+        #expect(
+            variables.contains(
+                "default     = [{ from_port = 443, to_port = 443 }, { from_port = 6443, to_port = 6443 }]"
+            ))
         #expect(main.contains("flatten([for port in var.infrastructure_partner_ports :"))
         #expect(main.contains("each.value.peer_group)"))
         #expect(!main.contains("\"postgres\" = "), "no postgres group")

@@ -1,0 +1,186 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Emitters
+@testable import TopologyModel
+
+/// The AWS and Terraform targets on topology-file shapes, proven by the engines: each shape of
+/// ``AWSTopologyShapes`` is rendered next to its topology file (the example's own, or one
+/// written here), and `Tests/Checkers/aws_oracle.py --topology`, which derives the groups from
+/// the file independently, checks the JSON against botocore's EC2 model and applies `apply.sh`
+/// to moto (with the existing groups of external nodes created there first), twice;
+/// `Tests/Checkers/terraform_oracle.py --topology` runs `terraform fmt`, `validate` and an
+/// offline `plan` with the real AWS provider. For `aws-two-pools` the module is also applied to
+/// moto, compared with `apply.sh`'s groups, and what moto then describes (and terraform's state)
+/// reads back in sync through both readers.
+///
+/// About 3 minutes on this machine; a missing engine fails the test.
+@Suite(.serialized) struct SecurityGroupShapeEngineTests {
+    /// The topology file of each shape.
+    static let files: [String: String] = [
+        "aws-two-pools": "examples/aws-two-pools.yaml",
+        "k8s-gateway": "examples/k8s-gateway.yaml",
+    ]
+
+    /// The topology files of the variations, in their order.
+    static let variationFiles = [
+        """
+        workerPools:
+          - name: eu
+            infrastructure: {cidrs: [10.1.0.0/16]}
+          - name: us
+            placement: external
+        vcsGateway: {grpcPort: 2984, httpPort: 2985}
+        egressProxy:
+          port: 8080
+          cidrs: [10.0.0.10/32, "2001:db8::10/128"]
+        extraEgress:
+          - name: usage
+            from: [drain, worker-eu]
+            ports: [443, 514/udp]
+            reason: "Usage reporting — 'café' ${var} <b>\\"quoted\\"</b>"
+        """,
+        """
+        options: {sqs: true}
+        nodes:
+          postgres:
+            cidrs: [10.0.8.0/22]
+            securityGroups: [sg-0d1e2f3a4b5c6d7e8]
+        workerPools:
+          - name: a1
+            infrastructure: {ports: ["30000-32767"]}
+        egressProxy: {port: 3128}
+        privateEndpoints:
+          sqs:
+            cidrs: [10.0.9.0/24]
+            prefixLists: ["pl-0abc1234:2"]
+            securityGroups: [sg-0123456789abcdef0, sg-89abcdef]
+          vcs:
+            securityGroups: [sg-0aaaabbbbccccdddd]
+        """,
+    ]
+
+    /// A shape's rendered targets and its topology file, in a fresh directory.
+    private func rendered(_ name: String) throws -> (directory: URL, topology: Topology) {
+        let shapes = AWSTopologyShapes.all
+        let index = try #require(shapes.firstIndex { $0.0 == name })
+        let topology = shapes[index].1
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-aws-shape-\(UUID().uuidString)")
+        for (target, emitter) in [
+            ("aws", SecurityGroupEmitter() as any Emitter), ("terraform", TerraformEmitter()),
+        ] {
+            let folder = directory.appendingPathComponent(target)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in try emitter.render(topology).files {
+                let url = folder.appendingPathComponent(file.name)
+                try Data(file.contents.utf8).write(to: url)
+                if file.isExecutable {
+                    try FileManager.default.setAttributes(
+                        [.posixPermissions: 0o755], ofItemAtPath: url.path)
+                }
+            }
+        }
+        let text: String
+        if let path = Self.files[name] {
+            text = try String(
+                contentsOf: Repository.root.appendingPathComponent(path), encoding: .utf8)
+        } else {
+            text = Self.variationFiles[index - 2]
+        }
+        try Data(text.utf8).write(to: directory.appendingPathComponent("topology.yaml"))
+        return (directory, topology)
+    }
+
+    private func checker(_ script: String, _ arguments: [String]) throws -> CommandResult {
+        try Command.run(
+            try Command.checker("python3"),
+            [Repository.root.appendingPathComponent("Tests/Checkers/\(script)").path] + arguments)
+    }
+
+    @Test(arguments: AWSTopologyShapes.all.map(\.0))
+    func applyShAndTheModuleAreAcceptedAndMeanTheTopologyFile(name: String) throws {
+        let (directory, _) = try rendered(name)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let topologyFile = directory.appendingPathComponent("topology.yaml").path
+        let aws = try checker(
+            "aws_oracle.py",
+            ["--dir", directory.appendingPathComponent("aws").path, "--topology", topologyFile])
+        #expect(aws.status == 0, "\(aws.stdout)\(aws.stderr)")
+        #expect(aws.stdout.contains("all as expected"), "\(aws.stdout)")
+        guard name != "aws-two-pools" else { return }  // applied to moto below
+        let terraform = try checker(
+            "terraform_oracle.py",
+            [
+                "--dir", directory.appendingPathComponent("terraform").path, "--aws-dir",
+                directory.appendingPathComponent("aws").path, "--topology", topologyFile,
+                "--no-moto",
+            ])
+        #expect(terraform.status == 0, "\(terraform.stdout)\(terraform.stderr)")
+        #expect(terraform.stdout.contains("all as expected"), "\(terraform.stdout)")
+    }
+
+    /// The two-pool installation: terraform applies it to moto like `apply.sh`, and what moto
+    /// describes and terraform's state read back in sync (the existing groups under moto's ids).
+    @Test func theTwoPoolModuleAppliedToMotoReadsBackInSync() throws {
+        let (directory, topology) = try rendered("aws-two-pools")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("read-back")
+        let result = try checker(
+            "terraform_oracle.py",
+            [
+                "--dir", directory.appendingPathComponent("terraform").path, "--aws-dir",
+                directory.appendingPathComponent("aws").path, "--topology",
+                directory.appendingPathComponent("topology.yaml").path, "--describe-out", out.path,
+            ])
+        try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
+        let vpc = try String(contentsOf: out.appendingPathComponent("vpc-id"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let ids = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("existing-groups.json")))
+                as? [String: String])
+        let aws = topology.aws
+        let moto = Topology(
+            usesSQS: topology.usesSQS, usesIoTCore: topology.usesIoTCore,
+            usesKMS: topology.usesKMS, postgresPort: topology.postgresPort,
+            mqttPort: topology.mqttPort, workerPools: topology.workerPools,
+            vcsGateway: topology.vcsGateway, egressProxy: topology.egressProxy,
+            extraEgress: topology.extraEgress, privateEndpoints: topology.privateEndpoints,
+            kubernetes: topology.kubernetes,
+            aws: AWSPlacement(
+                vpcID: vpc, namePrefix: aws.namePrefix, maxRules: aws.maxRules,
+                prefixLists: aws.prefixLists,
+                securityGroups: aws.securityGroups.mapValues { $0.compactMap { ids[$0] }.sorted() }),
+            addresses: topology.addresses)
+        #expect(moto.aws.securityGroups.values.allSatisfy { !$0.isEmpty })
+        let describe = try String(
+            contentsOf: out.appendingPathComponent("describe-security-groups.json"),
+            encoding: .utf8)
+        let reader = SecurityGroupReader()
+        let deployed = try reader.read(
+            [InputText(name: "describe-security-groups.json", contents: describe)],
+            topology: moto, options: ReadOptions())
+        let drift = Drift(
+            expected: reader.expectedPermissions(for: moto, options: ReadOptions()),
+            deployed: deployed)
+        #expect(drift.isInSync, "\(drift.findings.map(\.message))")
+        #expect(
+            deployed.diagnostics.map(\.message).allSatisfy {
+                $0.contains("'default'") || $0.contains("(default)")
+            },
+            "only the VPC's default group is left out: \(deployed.diagnostics.map(\.message))")
+        // The module itself, given moto's ids as the variables' defaults, reads back in sync.
+        let module = try TerraformEmitter().render(moto).files.map {
+            InputText(name: $0.name, contents: $0.contents)
+        }
+        let terraform = TerraformReader()
+        let read = try terraform.read(module, topology: moto, options: ReadOptions())
+        let moduleDrift = Drift(
+            expected: terraform.expectedPermissions(for: moto, options: ReadOptions()),
+            deployed: read)
+        #expect(moduleDrift.isInSync, "\(moduleDrift.findings.map(\.message))")
+    }
+}
