@@ -13,8 +13,13 @@ public import TopologyModel
 /// the rules that carry it.
 ///
 /// Variables: `vpc_id`, `name_prefix`, `tags`, the Postgres and MQTT ports, the infrastructure
-/// ports, and the CIDRs (or prefix lists) of every external node the rules reach, each with a
-/// description, a type, the model's value as its default, and a `validation` block.
+/// ports of every worker pool (`infrastructure_ports` for the one pool of the command line,
+/// `infrastructure_NAME_ports` for the pool `NAME` of a topology file), and what stands for
+/// every external node the rules reach: its CIDRs (`NODE_cidrs`), or its prefix lists
+/// (`NODE_prefix_list_ids`) and existing security groups (`NODE_security_group_ids`, for
+/// example an RDS database's or a VPC endpoint's), each with a description, a type, the model's
+/// value as its default, and a `validation` block. A rule to an existing group references it by
+/// id; the module creates no group for a database given by its groups.
 ///
 /// For example: `module "security_groups" { source = "./sg", vpc_id = "vpc-0a1b2c3d" }`, then
 /// `module.security_groups.server_security_group_id`.

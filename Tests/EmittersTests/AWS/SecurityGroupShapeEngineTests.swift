@@ -121,6 +121,40 @@ import Testing
         #expect(terraform.stdout.contains("all as expected"), "\(terraform.stdout)")
     }
 
+    /// The oracle must be able to fail on a topology file: a pool's worker reaching the RDS
+    /// database's existing group is caught.
+    @Test func theOracleCatchesAPoolReachingTheDatabasesGroup() throws {
+        let (directory, _) = try rendered("aws-two-pools")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let json = directory.appendingPathComponent("aws/security-groups.json")
+        var root = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        var groups = try #require(root["SecurityGroups"] as? [[String: Any]])
+        let index = try #require(
+            groups.firstIndex { $0["GroupName"] as? String == "spacelift-prod-worker-private" })
+        var egress = try #require(groups[index]["IpPermissionsEgress"] as? [[String: Any]])
+        egress.append([
+            "FromPort": 5432, "ToPort": 5432, "IpProtocol": "tcp", "IpRanges": [Any](),
+            "Ipv6Ranges": [Any](), "PrefixListIds": [Any](),
+            "UserIdGroupPairs": [
+                ["GroupId": "sg-0d1e2f3a4b5c6d7e8", "Description": "worker-private-postgres"]
+            ],
+        ])
+        groups[index]["IpPermissionsEgress"] = egress
+        root["SecurityGroups"] = groups
+        try JSONSerialization.data(withJSONObject: root).write(to: json)
+        let result = try checker(
+            "aws_oracle.py",
+            [
+                "--dir", directory.appendingPathComponent("aws").path, "--topology",
+                directory.appendingPathComponent("topology.yaml").path, "--no-moto",
+            ])
+        #expect(result.status == 1, "the mutant passed:\n\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stdout.contains("FAIL  workers have no path to the database"), "\(result.stdout)"
+        )
+    }
+
     /// The two-pool installation: terraform applies it to moto like `apply.sh`, and what moto
     /// describes and terraform's state read back in sync (the existing groups under moto's ids).
     @Test func theTwoPoolModuleAppliedToMotoReadsBackInSync() throws {
