@@ -184,16 +184,15 @@ public struct TopologyGraph: Hashable, Sendable {
         return groups
     }
 
-    /// Whether the topology says anything about Kubernetes beyond the defaults, so that the
-    /// picture names namespaces: an ingress namespace, pods standing for external nodes, or a
-    /// namespace or pod labels other than the defaults.
+    /// Whether the topology says something about Kubernetes that only a cluster needs, so that
+    /// the picture names namespaces: a backend namespace other than the default, an ingress
+    /// namespace, pods standing for external nodes, or a pool's pod labels. A pool's namespace
+    /// alone says nothing: every pool has one, by default `spacelift-workers-NAME`.
     private static func isLaidOutForKubernetes(_ topology: Topology) -> Bool {
         let kubernetes = topology.kubernetes
         return kubernetes.namespace != KubernetesPlacement.defaultNamespace
             || kubernetes.ingressNamespace != nil || !kubernetes.podSelectors.isEmpty
-            || topology.workerPools.contains {
-                $0.namespace != WorkerPool.defaultNamespace || !$0.podLabels.isEmpty
-            }
+            || topology.workerPools.contains { !$0.podLabels.isEmpty }
     }
 
     /// The lines under a node's name: the addresses the user gave it, then what it is.

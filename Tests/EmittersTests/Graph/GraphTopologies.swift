@@ -29,10 +29,12 @@ enum GraphTopologies {
         usesSQS: true, usesIoTCore: false, usesKMS: true, postgresPort: 5432, mqttPort: 1984,
         workerPools: [
             WorkerPool(
-                name: "private", placement: .inNetwork, infrastructurePorts: [PortRange(443)]),
+                name: "private", placement: .inNetwork, infrastructurePorts: [PortRange(443)],
+                namespace: "spacelift-workers-private"),
             WorkerPool(
                 name: "partner", placement: .external,
-                infrastructurePorts: [PortRange(443), PortRange(6443)]),
+                infrastructurePorts: [PortRange(443), PortRange(6443)],
+                namespace: "spacelift-workers-partner"),
         ],
         vcsGateway: nil, egressProxy: EgressProxy(port: 3128), extraEgress: [],
         privateEndpoints: [.sqs, .kms, .objectStorage],
@@ -68,7 +70,8 @@ enum GraphTopologies {
                 infrastructurePorts: [PortRange(443), PortRange(6443)],
                 namespace: "spacelift-workers"),
             WorkerPool(
-                name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)]),
+                name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)],
+                namespace: "spacelift-workers-datacenter"),
         ],
         vcsGateway: VCSGateway(), egressProxy: nil,
         extraEgress: [
