@@ -1,13 +1,17 @@
+import Emitters
 import Foundation
 import TestSupport
 import Testing
+import TopologyModel
 
 /// The topology file's JSON Schema, `schema/topology.schema.json`, judged by an independent
 /// validator (python-jsonschema, through `Tests/Checkers/schema_check.py`): it is a valid
 /// draft 2020-12 schema with a description on every property, every example file and every
 /// file of `Tests/Fixtures/topology/valid` validates, and every file of
 /// `Tests/Fixtures/topology/invalid` is rejected at the field its first line names
-/// (`# error: workerPools[0].name`, the path topogen names for the same mistake).
+/// (`# error: workerPools[0].name`, the path topogen names for the same mistake). The schema
+/// and the decoder agree: topogen rejects every file the schema rejects, naming that path, and
+/// accepts every file the schema accepts, `topogen init`'s starter among them.
 @Suite struct TopologySchemaTests {
     /// `schema/topology.schema.json`.
     static let schema = Repository.root.appendingPathComponent("schema/topology.schema.json")
@@ -76,6 +80,48 @@ import Testing
             )
         }
         #expect(status == 0)
+    }
+
+    @Test func theStarterValidates() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let starter = directory.appendingPathComponent("topology.yaml")
+        try Data(TopologyFile.starter.utf8).write(to: starter)
+        let (status, report) = try Self.check(schema: Self.schema, valid: [starter], invalid: [])
+        #expect(status == 0, "\(report.files.values.flatMap(\.errors))")
+    }
+
+    /// The errors of a file topogen does not resolve; empty when it does.
+    static func topogenErrors(_ url: URL) throws -> [String] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        do {
+            _ = try TopologyFile.decode(text).resolve()
+            return []
+        } catch {
+            return error.diagnostics.filter { $0.severity == .error }.map(\.message)
+        }
+    }
+
+    @Test func topogenRejectsEveryFileTheSchemaRejectsAtTheSameField() throws {
+        for url in Self.invalid {
+            let first =
+                try String(contentsOf: url, encoding: .utf8)
+                .split(separator: "\n").first ?? ""
+            let path = first.dropFirst("# error: ".count)
+            let errors = try Self.topogenErrors(url)
+            #expect(!errors.isEmpty, "topogen accepts \(url.lastPathComponent)")
+            #expect(
+                errors.contains { $0.contains("'\(path)'") },
+                "\(url.lastPathComponent): no error names '\(path)': \(errors)")
+        }
+    }
+
+    @Test func topogenAcceptsEveryFileTheSchemaAccepts() throws {
+        for url in Self.examples + Self.valid {
+            #expect(try Self.topogenErrors(url).isEmpty, "\(url.lastPathComponent)")
+        }
     }
 
     @Test func everyInvalidFileNamesItsBadFieldOnItsFirstLine() throws {
