@@ -2,17 +2,20 @@
 """Applies topogen's apply.sh to moto and prints what the real AWS CLI describes, for `topogen diff`.
 
     .venv/bin/python3 Tests/Checkers/aws_describe.py --dir DIR --out OUT
-                      [--aws "ec2 ... <GROUP-NAME> ..."]... [--endpoint URL]
+                      [--existing sg-ID]... [--aws "ec2 ... <GROUP-NAME> ..."]... [--endpoint URL]
 
 DIR holds apply.sh (`topogen generate --target aws ... -o DIR`, or a golden folder). The script
 starts moto_server on a free loopback port (aws_oracle.py's machinery), creates a VPC (with an
-IPv6 block), runs `sh apply.sh` in it with the venv's AWS CLI, and writes:
+IPv6 block), creates each --existing group (an external node's, which apply.sh references but does
+not create) in it as `existing-<ID>` (moto cannot take an id: apply.sh runs on a copy that names
+them by moto's ids), runs `sh apply.sh` in it with the venv's AWS CLI, and writes:
   OUT/describe-0.json  `aws ec2 describe-security-groups` of the whole account (every VPC: moto's
                        default VPC and its default group, the new VPC's default group, topogen's);
 then, when --aws is given, runs each as an AWS CLI command (split like a shell; `<NAME>` is the
 id of the group named NAME), and writes
   OUT/describe-1.json  the same describe after those changes.
-Stdout: one JSON object {"vpc": VPC_ID, "groups": {NAME: ID, ...}} for the groups of the VPC.
+Stdout: one JSON object {"vpc": VPC_ID, "groups": {NAME: ID, ...}, "existing": {ID: MOTO_ID, ...}}
+for the groups of the VPC and the --existing groups.
 The files are the CLI's stdout, unchanged: group ids, owner ids, references by GroupId.
 Exit 0: written; 2: moto, apply.sh or a command failed (stderr says what).
 """
@@ -35,6 +38,8 @@ def main():
     ap.add_argument('--out', required=True, help='where to write describe-0.json (and describe-1.json)')
     ap.add_argument('--aws', action='append', default=[],
                     help='an AWS CLI command to run after apply.sh, <NAME> standing for the id of the group NAME')
+    ap.add_argument('--existing', action='append', default=[],
+                    help='the id of an existing group that apply.sh references (an external node\'s)')
     ap.add_argument('--endpoint', help='a running moto server (default: start one)')
     o = ap.parse_args()
     o.dir = os.path.abspath(o.dir)
@@ -62,7 +67,20 @@ def main():
             vpc = json.loads(cli(['ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16',
                                   '--amazon-provided-ipv6-cidr-block', '--output', 'json']))['Vpc']['VpcId']
             env['VPC_ID'] = vpc
-            r, _ = aws_oracle.run_apply(o.dir, env)
+            existing = {i: json.loads(cli(['ec2', 'create-security-group', '--group-name', f'existing-{i}',
+                                           '--description', 'an existing group', '--vpc-id', vpc,
+                                           '--output', 'json']))['GroupId'] for i in sorted(set(o.existing))}
+            directory = o.dir
+            if existing:
+                directory = os.path.join(tmp, 'applied')
+                os.makedirs(directory)
+                with open(os.path.join(o.dir, 'apply.sh')) as f:
+                    text = f.read()
+                for i, m in existing.items():
+                    text = re.sub(rf'\b{re.escape(i)}\b', m, text)
+                with open(os.path.join(directory, 'apply.sh'), 'w') as f:
+                    f.write(text)
+            r, _ = aws_oracle.run_apply(directory, env)
             if r.returncode != 0:
                 raise aws_oracle.Usage(f'apply.sh failed (exit {r.returncode}):\n{r.stderr.strip()}')
             describe = ['ec2', 'describe-security-groups', '--output', 'json']
@@ -81,7 +99,7 @@ def main():
             if o.aws:
                 with open(os.path.join(o.out, 'describe-1.json'), 'w') as f:
                     f.write(cli(describe))
-            print(json.dumps({'vpc': vpc, 'groups': ids}, sort_keys=True))
+            print(json.dumps({'vpc': vpc, 'groups': ids, 'existing': existing}, sort_keys=True))
             return 0
         finally:
             if proc:

@@ -67,6 +67,7 @@ FIELD = {kind: field for _, field, kind in LISTS}
 DIRS = (('IpPermissions', 'ingress', 'AuthorizeSecurityGroupIngress'),
         ('IpPermissionsEgress', 'egress', 'AuthorizeSecurityGroupEgress'))
 MOTO_LIMIT = 60
+TOPOLOGY_SUFFIXES = ('.yaml', '.yml', '.json')   # an --args-file with these names is a topology file
 
 
 class Usage(Exception):
@@ -118,6 +119,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_topogen_args(argv):
+    if '--topology' in argv:   # an example that is a topology file: ['--topology', FILE]
+        if len(argv) != 2 or argv[0] != '--topology':
+            raise Usage(f'topogen args: only --topology FILE alone is modelled here, not {" ".join(argv)}')
+        return parse_topology_file(argv[1])
     p = Parser(prog='topogen generate --target aws', add_help=False, allow_abbrev=False)
     for flag in ('--with-sqs', '--with-iot-core', '--with-kms'):
         p.add_argument(flag, action='store_true')
@@ -760,6 +765,8 @@ def main():
     o = ap.parse_args(argv)
     o.dir = os.path.abspath(o.dir)
     try:   # args file: blank and '#' lines ignored, the others split on whitespace
+        if o.args_file and o.args_file.endswith(TOPOLOGY_SUFFIXES):   # an example that is a topology file
+            o.topology, o.args_file = o.args_file, None
         with open(o.args_file or os.devnull) as f:
             targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()] \
                 if o.args_file else ['--topology', o.topology] if o.topology else o.args_string.split()
@@ -767,7 +774,7 @@ def main():
             doc = json.load(f)
     except (OSError, ValueError) as e:
         raise Usage(str(e))
-    a = parse_topology_file(o.topology) if o.topology else parse_topogen_args(targs)
+    a = parse_topogen_args(targs)
     if not o.no_moto and not os.path.isfile(os.path.join(o.dir, 'apply.sh')):
         raise Usage(f'missing in {o.dir}: apply.sh')
     import botocore.session

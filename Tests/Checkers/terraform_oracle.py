@@ -481,6 +481,8 @@ def then(a, o, expected, tf, root, names, out, info):
 
 # ---------------------------------------------------------------- main
 def read_targs(path, string):   # as aws_oracle: '#' lines ignored, the others split on whitespace
+    if path and path.endswith(ao.TOPOLOGY_SUFFIXES):   # an example that is a topology file
+        return ['--topology', path]
     try:
         with open(path or os.devnull) as f:
             return [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()] if path else string.split()
@@ -515,7 +517,7 @@ def main():
         o.then_dir = os.path.abspath(o.then_dir)
         o.then_targs = read_targs(o.then_args_file, o.then_args_string)
     targs = ['--topology', o.topology] if o.topology else read_targs(o.args_file, o.args_string)
-    a = ao.parse_topology_file(o.topology) if o.topology else ao.parse_topogen_args(targs)
+    a = ao.parse_topogen_args(targs)
     for d, files in ((o.dir, ('versions.tf', 'variables.tf', 'main.tf', 'outputs.tf')),
                      (o.aws_dir, ('security-groups.json', 'apply.sh')), (o.then_dir, ('main.tf',))):
         missing = [f for f in files if d and not os.path.isfile(os.path.join(d, f))]

@@ -281,8 +281,7 @@ public struct SecurityGroupEmitter: Emitter {
         -> [Diagnostic]
     {
         var diagnostics = unusedAddressWarnings(
-            topology,
-            addressed: addressed.filter { !Self.isNamedOnAWS($0, in: topology) },
+            topology, addressed: addressed,
             target: target,
             componentHint: "flows between groups reference the groups, not addresses")
         for node in topology.nodes

@@ -93,6 +93,74 @@ import Testing
         return (directory, topology)
     }
 
+    /// The topology as moto holds it: in moto's VPC, with moto's ids for the existing groups.
+    static func inMoto(_ topology: Topology, vpc: String, ids: [String: String]) -> Topology {
+        let aws = topology.aws
+        return Topology(
+            usesSQS: topology.usesSQS, usesIoTCore: topology.usesIoTCore,
+            usesKMS: topology.usesKMS, postgresPort: topology.postgresPort,
+            mqttPort: topology.mqttPort, workerPools: topology.workerPools,
+            vcsGateway: topology.vcsGateway, egressProxy: topology.egressProxy,
+            extraEgress: topology.extraEgress, privateEndpoints: topology.privateEndpoints,
+            kubernetes: topology.kubernetes,
+            aws: AWSPlacement(
+                vpcID: vpc, namePrefix: aws.namePrefix, maxRules: aws.maxRules,
+                prefixLists: aws.prefixLists,
+                securityGroups: aws.securityGroups.mapValues { $0.compactMap { ids[$0] }.sorted() }),
+            addresses: topology.addresses)
+    }
+
+    /// `apply.sh` of the two-pool installation in moto, described by the real AWS CLI, reads
+    /// back in sync (references to the existing groups by id); then the server's egress to the
+    /// database's group is revoked and SSH opened on a pool's group, and each change is exactly
+    /// its finding.
+    @Test func whatMotoDescribesAfterApplyShIsInSyncAndChangesAreFound() throws {
+        let (directory, topology) = try rendered("aws-two-pools")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("described")
+        let existing = Set(topology.aws.securityGroups.values.joined()).sorted()
+        let result = try checker(
+            "aws_describe.py",
+            ["--dir", directory.appendingPathComponent("aws").path, "--out", out.path]
+                + existing.flatMap { ["--existing", $0] } + [
+                    "--aws",
+                    // moto matches a group pair with its description
+                    #"ec2 revoke-security-group-egress --group-id <spacelift-prod-server> --ip-permissions '[{"IpProtocol":"tcp","FromPort":5432,"ToPort":5432,"UserIdGroupPairs":[{"GroupId":"<existing-sg-0d1e2f3a4b5c6d7e8>","Description":"server-postgres: Server egress Postgres"}]}]'"#,
+                    "--aws",
+                    "ec2 authorize-security-group-ingress --group-id <spacelift-prod-worker-private> --protocol tcp --port 22 --cidr 0.0.0.0/0",
+                ])
+        try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let vpc = try #require(summary["vpc"] as? String)
+        let ids = try #require(summary["existing"] as? [String: String])
+        let moto = Self.inMoto(topology, vpc: vpc, ids: ids)
+        func drift(_ file: String) throws -> (Drift, DeployedRules) {
+            let text = try String(contentsOf: out.appendingPathComponent(file), encoding: .utf8)
+            let reader = SecurityGroupReader()
+            let deployed = try reader.read(
+                [InputText(name: file, contents: text)], topology: moto, options: ReadOptions())
+            return (
+                Drift(
+                    expected: reader.expectedPermissions(for: moto, options: ReadOptions()),
+                    deployed: deployed), deployed
+            )
+        }
+        let (before, deployed) = try drift("describe-0.json")
+        #expect(before.isInSync, "\(before.findings.map(\.message))")
+        #expect(
+            deployed.diagnostics.allSatisfy { !$0.message.contains("existing-") },
+            "the existing groups are the external nodes': \(deployed.diagnostics.map(\.message))")
+        let (after, _) = try drift("describe-1.json")
+        let found = Set(
+            after.findings.map { "\($0.kind) \($0.subject?.description ?? "-") \($0.flows)" })
+        #expect(
+            found == [
+                "missing server egress [\"server-postgres\"]",
+                "extra worker-private ingress []",
+            ], "\(after.findings.map(\.message))")
+    }
+
     private func checker(_ script: String, _ arguments: [String]) throws -> CommandResult {
         try Command.run(
             try Command.checker("python3"),
@@ -176,19 +244,7 @@ import Testing
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: out.appendingPathComponent("existing-groups.json")))
                 as? [String: String])
-        let aws = topology.aws
-        let moto = Topology(
-            usesSQS: topology.usesSQS, usesIoTCore: topology.usesIoTCore,
-            usesKMS: topology.usesKMS, postgresPort: topology.postgresPort,
-            mqttPort: topology.mqttPort, workerPools: topology.workerPools,
-            vcsGateway: topology.vcsGateway, egressProxy: topology.egressProxy,
-            extraEgress: topology.extraEgress, privateEndpoints: topology.privateEndpoints,
-            kubernetes: topology.kubernetes,
-            aws: AWSPlacement(
-                vpcID: vpc, namePrefix: aws.namePrefix, maxRules: aws.maxRules,
-                prefixLists: aws.prefixLists,
-                securityGroups: aws.securityGroups.mapValues { $0.compactMap { ids[$0] }.sorted() }),
-            addresses: topology.addresses)
+        let moto = Self.inMoto(topology, vpc: vpc, ids: ids)
         #expect(moto.aws.securityGroups.values.allSatisfy { !$0.isEmpty })
         let describe = try String(
             contentsOf: out.appendingPathComponent("describe-security-groups.json"),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TopologyModel
 
@@ -29,6 +30,17 @@ import TopologyModel
                 expected: reader.expectedPermissions(for: topology, options: ReadOptions()),
                 deployed: deployed), deployed
         )
+    }
+
+    /// The fixtures are what the decoder makes of the example files, as these targets see them.
+    @Test(arguments: ["aws-two-pools", "k8s-gateway"])
+    func theFixturesAreTheExampleFiles(name: String) throws {
+        let path = Repository.examples.appendingPathComponent("\(name).yaml").path
+        let decoded = try ExampleTopology.topology(["--topology", path])
+        let fixture = try #require(AWSTopologyShapes.all.first { $0.0 == name }).1
+        for emitter in [SecurityGroupEmitter() as any Emitter, TerraformEmitter()] {
+            #expect(try emitter.render(decoded).files == emitter.render(fixture).files)
+        }
     }
 
     @Test func theGroupsAreTheComponentsLoadBalancersAndDatabase() {
