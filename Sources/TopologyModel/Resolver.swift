@@ -701,17 +701,21 @@ struct Resolver {
                 line: written.line)
             return nil
         }
-        if node.kind == .component || node.kind == .edge,
-            node.role == .vcsGateway || node.role == .vcsGatewayLB
-        {
+        if let section = Self.ownSections[node.role] {
             error(
-                "'\(written.origin)': the VCS gateway's addresses are written under 'vcsGateway'",
+                "'\(written.origin)': the addresses of '\(node)' are written under '\(section)'",
                 line: written.line)
             return nil
         }
         places.add(addresses, for: node, resolver: &self)
         return node
     }
+
+    /// The nodes whose addresses have a section of their own, which also says they exist.
+    static let ownSections: [Node.Role: String] = [
+        .vcsGateway: "vcsGateway", .vcsGatewayLB: "vcsGateway.loadBalancer",
+        .egressProxy: "egressProxy",
+    ]
 
     private mutating func resolveFileAddresses(_ places: NodePlaces) -> [Node: [CIDR]] {
         var entries: [Node: [Written<String>]] = [:]
