@@ -352,3 +352,118 @@ import TopologyModel
         #expect(listed.contains("Audit 'export' of $HOME `id` / 'quoted' # not a"))
     }
 }
+
+/// The host firewalls of topology files proven on a real kernel by
+/// `Tests/Checkers/netns_oracle.py`, which reads the topology file itself (independently of
+/// topogen) and probes every role's host, the worker pools', the VCS gateway's and the
+/// containers behind the first pool, with real connections: the example files, and a file of
+/// the ``HostTopologyFixtures/gatewayAtAddresses()`` shape.
+///
+/// Needs root and the engines; without them these tests fail.
+@Suite(.serialized) struct HostTopologyNetnsTests {
+    /// `HostTopologyFixtures.gatewayAtAddresses()` as a topology file.
+    static let gatewayAtAddressesFile = """
+        options: {sqs: true, iotCore: true, kms: true}
+        ports: {postgres: 6432, mqtt: 1884}
+        nodes:
+          server: {cidrs: [10.0.1.0/24, "2001:db8:1::/64"]}
+          drain: {cidrs: [10.0.2.0/24]}
+          lb: {cidrs: [10.0.5.10/32]}
+          postgres: {cidrs: [10.0.6.0/24]}
+          dns: {cidrs: [10.0.0.2/32]}
+          admin: {cidrs: [192.0.2.0/24]}
+        workerPools:
+          - name: edge
+            placement: in-cluster
+            infrastructure: {ports: [443], cidrs: [10.9.0.0/16]}
+          - name: \(String(repeating: "l", count: 63))
+            placement: external
+            infrastructure: {ports: [443, "9000-9100"]}
+        vcsGateway:
+          grpcPort: 2984
+          httpPort: 2985
+          cidrs: [10.0.3.0/24]
+          loadBalancer: {cidrs: [10.0.4.0/28, "2001:db8:4::/64"]}
+        egressProxy: {port: 3128, cidrs: [10.0.0.10/32, "2001:db8::10/128"]}
+        privateEndpoints:
+          sqs: {}
+        extraEgress:
+          - name: \(String(repeating: "a", count: 63))
+            from: [worker-\(String(repeating: "l", count: 63)), vcs-gateway, drain]
+            ports: [8443, 514/udp]
+            reason: "Audit"
+            cidrs: [10.0.7.7/32]
+
+        """
+
+    static let cases: [(name: String, target: String)] = [
+        ("k8s-gateway", "iptables"), ("k8s-gateway", "nftables"),
+        ("aws-two-pools", "iptables"), ("aws-two-pools", "nftables"),
+        ("gateway-at-addresses", "iptables"), ("gateway-at-addresses", "nftables"),
+    ]
+
+    @Test(arguments: cases)
+    func everyRoleAllowsExactlyItsFlowsInNetworkNamespaces(name: String, target: String) throws {
+        let result = try oracle(name: name, target: target)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("all as expected"), "\(result.stdout)")
+        let topology = try #require(try HostTopologyFixtures.all().first { $0.name == name })
+        #expect(
+            result.stdout.contains("\(topology.topology.components.count) hosts"),
+            "\(result.stdout)")
+    }
+
+    /// The oracle must be able to fail: a gateway whose HTTP port is open to any address, not
+    /// only the server's and the drain's, is caught.
+    @Test(arguments: ["iptables", "nftables"])
+    func oracleCatchesAGatewayOpenToEveryone(target: String) throws {
+        let (original, replacement) =
+            target == "iptables"
+            ? (
+                "-A TOPOGEN-INPUT -j DROP",
+                "-A TOPOGEN-INPUT -p tcp -m tcp --dport 2985 -j ACCEPT\n-A TOPOGEN-INPUT -j DROP"
+            )
+            : ("\t\tiifname \"lo\" accept", "\t\tiifname \"lo\" accept\n\t\ttcp dport 2985 accept")
+        let result = try oracle(name: "gateway-at-addresses", target: target) { file in
+            guard file.role == .vcsGateway, let range = file.contents.range(of: original) else {
+                return file.contents
+            }
+            return file.contents.replacingCharacters(in: range, with: replacement)
+        }
+        #expect(result.status == 1, "the mutant passed:\n\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("MISMATCH"))
+        #expect(result.stdout.contains("-> vcs-gateway"))
+    }
+
+    /// Runs the oracle on a fixture's files, each changed by `mutate`.
+    private func oracle(
+        name: String, target: String, mutate: (RenderedFile) -> String = { $0.contents }
+    ) throws -> CommandResult {
+        guard getuid() == 0 else {
+            throw CommandError(
+                description: "the network namespace tests need root (ip netns, iptables, nft)")
+        }
+        let topology = try #require(try HostTopologyFixtures.all().first { $0.name == name })
+            .topology
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-host-netns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let emitter: any HostEmitter = target == "iptables" ? IptablesEmitter() : NftablesEmitter()
+        for file in try emitter.render(topology).files {
+            try Data(mutate(file).utf8).write(to: directory.appendingPathComponent(file.name))
+        }
+        var topologyFile = Repository.examples.appendingPathComponent("\(name).yaml")
+        if name == "gateway-at-addresses" {
+            topologyFile = directory.appendingPathComponent("topology.yaml")
+            try Data(Self.gatewayAtAddressesFile.utf8).write(to: topologyFile)
+        }
+        return try Command.run(
+            try Command.checker("python3"),
+            [
+                Repository.root.appendingPathComponent("Tests/Checkers/netns_oracle.py").path,
+                "--target", target, "--dir", directory.path,
+                "--args", "--topology \(topologyFile.path)",
+            ])
+    }
+}
