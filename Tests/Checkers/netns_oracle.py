@@ -2,11 +2,16 @@
 """Independent oracle for topogen's host firewalls (iptables, nftables), judged by a real kernel.
 
     .venv/bin/python3 Tests/Checkers/netns_oracle.py --target iptables|nftables --dir DIR
-                      (--args-file examples/NAME.args | --args "...") [-v]
+                      (--args-file examples/NAME.args | --args-file examples/NAME.yaml | --args "...") [-v]
 
-Run as root. It parses the topogen arguments itself (own argparse, as k8s_oracle.py), loads
-DIR/<role>.sh or DIR/<role>.nft of the roles server, drain, scheduler, worker into network
-namespaces and proves in one run: (a) each ruleset loads for real; (b) applying twice changes
+Run as root. It parses the topogen arguments itself (own argparse, as k8s_oracle.py), and a
+topology file (`--topology FILE`, or a .yaml/.yml/.json --args-file; docs/topology-file.md, read
+with PyYAML: worker pools `worker-NAME` with their `infrastructure-NAME`, the VCS gateway and its
+load balancer, the egress proxy (a component's connection to an external service on exactly
+443/tcp goes to the proxy's CIDRs on its port, unless the service is a private endpoint), extra
+egress; only `cidrs` count, security groups, prefix lists and Kubernetes selectors mean "any"
+here), loads DIR/<role>.sh or DIR/<role>.nft of every role (server, drain, scheduler, each worker
+pool, vcs-gateway) into network namespaces and proves in one run: (a) each ruleset loads for real; (b) applying twice changes
 nothing, one jump per hooked chain, first in its chain; iptables: re-applying after a foreign rule
 was inserted above the jumps puts each jump back on top, once, and keeps the foreign rule; (c)
 Docker/kube-proxy-like chains and a foreign nft table survive apply and removal; (d) removal
@@ -31,7 +36,7 @@ source) and `other`, each with eth0 on one bridge, a /32 and a /128, on-link def
   address) becomes a second name of that endpoint (a role host gets a fresh address instead).
   Expectations follow from addresses (is the destination in a flow's CIDRs of its family?), never
   from names, so overlaps and "any" are judged correctly.
-- Containers behind the worker, as Docker lays them out: a bridge `docker0` (IPv4, IPv6) with
+- Containers behind the worker (the first worker pool's host), as Docker lays them out: a bridge `docker0` (IPv4, IPv6) with
   `container` and `container2` on it (veth ports), and a user-defined network `br-7e57c0de0001`
   (a veth) to `container3`; forwarding, Docker-like MASQUERADE, filter FORWARD policy DROP with
   `-j DOCKER-USER` first. Their networks are a /24 (/64) inside a CIDR the worker's egress flows
@@ -1103,7 +1108,9 @@ def main():
         argv[i:i + 2] = ['--args=' + argv[i + 1]]
     o = ap.parse_args(argv)
     try:   # args file: blank and '#' lines ignored, the others split on whitespace
-        if o.args_file:
+        if o.args_file and o.args_file.endswith(('.yaml', '.yml', '.json')):   # a topology file
+            targs = ['--topology', o.args_file]
+        elif o.args_file:
             with open(o.args_file) as f:
                 targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()]
         else:
