@@ -48,9 +48,8 @@ extension HostEmitter {
     }
 
     /// Warnings for the ways of naming a node that host firewalls cannot use: security groups
-    /// and prefix lists (AWS), pod selectors and a worker pool's namespace or labels
-    /// (Kubernetes). A host rule matches addresses only, so such a node is its CIDRs here, or
-    /// any address without them.
+    /// and prefix lists (AWS), pod selectors (Kubernetes). A host rule matches addresses only,
+    /// so such a node is its CIDRs here, or any address without them.
     ///
     /// For example: `warning: the security groups of 'postgres' have no effect on the iptables
     /// target`, hint `host firewalls match addresses only: without cidrs, 'postgres' is any
@@ -63,11 +62,6 @@ extension HostEmitter {
             if topology.aws.prefixLists[node] != nil { kinds.append("prefix lists") }
             if topology.kubernetes.podSelectors[node] != nil {
                 kinds.append("Kubernetes pod selector")
-            }
-            if let pool = topology.workerPool(of: node),
-                pool.namespace != WorkerPool.defaultNamespace || !pool.podLabels.isEmpty
-            {
-                kinds.append("Kubernetes namespace and labels")
             }
             guard !kinds.isEmpty else { continue }
             let hint =

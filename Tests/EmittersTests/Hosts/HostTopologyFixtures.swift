@@ -15,10 +15,12 @@ enum HostTopologyFixtures {
     /// `examples/aws-two-pools.yaml`: SQS and KMS through VPC endpoints, S3 through a prefix
     /// list, postgres and the proxy also as security groups, two pools, an egress proxy.
     static func awsTwoPools() throws -> Topology {
-        let privatePool = WorkerPool(name: "private", placement: .inNetwork)
+        let privatePool = WorkerPool(
+            name: "private", placement: .inNetwork, namespace: "spacelift-workers-private")
         let partner = WorkerPool(
             name: "partner", placement: .external,
-            infrastructurePorts: [PortRange(443), PortRange(6443)])
+            infrastructurePorts: [PortRange(443), PortRange(6443)],
+            namespace: "spacelift-workers-partner")
         return Topology(
             usesSQS: true, usesIoTCore: false, usesKMS: true, postgresPort: 5432, mqttPort: 1984,
             workerPools: [privatePool, partner], vcsGateway: nil,
@@ -47,7 +49,8 @@ enum HostTopologyFixtures {
         let cluster = WorkerPool(
             name: "cluster", placement: .inNetwork,
             infrastructurePorts: [PortRange(443), PortRange(6443)])
-        let datacenter = WorkerPool(name: "datacenter", placement: .external)
+        let datacenter = WorkerPool(
+            name: "datacenter", placement: .external, namespace: "spacelift-workers-datacenter")
         let otel = Node(.extra, name: "otel-collector")
         let identity = Node(.extra, name: "identity-provider")
         return Topology(
@@ -90,23 +93,33 @@ enum HostTopologyFixtures {
         "Audit \"export\" of $HOME `id` \\ 'quoted' # not a comment; {braces}\n\tsecond line: "
         + "Zürich ✓ " + String(repeating: "long text ", count: 30)
 
+    /// The most hostile reason a topology file allows (one line of at most 200 characters):
+    /// quotes, `$`, backticks, a backslash, `#`, `;`, braces, non-ASCII letters.
+    static let fileReason = String(
+        ("Audit \"export\" of $HOME `id` \\ 'quoted' # not a comment; {braces} Zürich ✓ "
+            + String(repeating: "long text ", count: 20)).prefix(190)
+    ).trimmingSuffix(while: { $0 == " " })
+
     /// A variation: the gateway and every other component at known addresses (IPv4 and IPv6),
-    /// its load balancer too, an egress proxy, a pool whose name is a 63-character DNS label,
-    /// and extra egress from a worker pool and the gateway with a hostile reason.
-    static func gatewayAtAddresses() throws -> Topology {
+    /// its load balancer too, an egress proxy, a pool and an extra egress node with the longest
+    /// names a topology file allows (32 and 40 characters), and extra egress from that pool,
+    /// the gateway and the drain with a hostile reason.
+    static func gatewayAtAddresses(reason: String = fileReason) throws -> Topology {
         let long = WorkerPool(
-            name: String(repeating: "l", count: 63), placement: .external,
-            infrastructurePorts: [PortRange(443), PortRange(9000, 9100) ?? PortRange(9000)])
-        let edge = WorkerPool(name: "edge", placement: .inNetwork)
-        let audit = Node(.extra, name: String(repeating: "a", count: 63))
+            name: String(repeating: "l", count: 32), placement: .external,
+            infrastructurePorts: [PortRange(443), PortRange(9000, 9100) ?? PortRange(9000)],
+            namespace: "spacelift-workers-\(String(repeating: "l", count: 32))")
+        let edge = WorkerPool(
+            name: "edge", placement: .inNetwork, namespace: "spacelift-workers-edge")
+        let audit = Node(.extra, name: String(repeating: "a", count: 40))
         return Topology(
-            usesSQS: true, usesIoTCore: true, usesKMS: true, postgresPort: 6432, mqttPort: 1884,
+            usesSQS: true, usesIoTCore: true, usesKMS: true, postgresPort: 6432, mqttPort: 1984,
             workerPools: [edge, long], vcsGateway: VCSGateway(grpcPort: 2984, httpPort: 2985),
             egressProxy: EgressProxy(port: 3128),
             extraEgress: [
                 ExtraEgress(
-                    node: audit, sources: [long.node, .vcsGateway, .drain],
-                    ports: [Port(.tcp, 8443), Port(.udp, 514)], reason: hostileReason)
+                    node: audit, sources: [.drain, long.node, .vcsGateway],
+                    ports: [Port(.tcp, 8443), Port(.udp, 514)], reason: reason)
             ],
             privateEndpoints: [.sqs],
             kubernetes: KubernetesPlacement(), aws: AWSPlacement(),
@@ -131,5 +144,14 @@ enum HostTopologyFixtures {
             ("aws-two-pools", try awsTwoPools()), ("k8s-gateway", try k8sGateway()),
             ("gateway-at-addresses", try gatewayAtAddresses()),
         ]
+    }
+}
+
+extension String {
+    /// The string without the characters at its end that match.
+    fileprivate func trimmingSuffix(while matches: (Character) -> Bool) -> String {
+        var text = self
+        while let last = text.last, matches(last) { text.removeLast() }
+        return text
     }
 }

@@ -91,7 +91,7 @@ import TopologyModel
         #expect(
             output == [
                 "vcs-gateway-postgres", "vcs-gateway-image-pull", "vcs-gateway-dns",
-                "vcs-gateway-\(String(repeating: "a", count: 63))",
+                "vcs-gateway-\(String(repeating: "a", count: 40))",
             ])
         // The image pull goes through the proxy; postgres to its addresses.
         let pull = try #require(
@@ -150,8 +150,9 @@ import TopologyModel
     }
 
     @Test func hostileReasonsAreQuotedSafelyWithinTheLimits() throws {
-        let topology = try HostTopologyFixtures.gatewayAtAddresses()
-        let long = Node(.worker, name: "worker-\(String(repeating: "l", count: 63))")
+        let topology = try HostTopologyFixtures.gatewayAtAddresses(
+            reason: HostTopologyFixtures.hostileReason)
+        let long = Node(.worker, name: "worker-\(String(repeating: "l", count: 32))")
         for (emitter, limit) in [
             (IptablesEmitter() as any HostEmitter, HostComment.iptablesLimit),
             (NftablesEmitter(), HostComment.nftLimit),
@@ -343,13 +344,11 @@ import TopologyModel
             }
         }
         // The hostile reason survived both engines, sanitized, as the emitters wrote it.
-        let worker = "gateway-at-addresses worker-\(String(repeating: "l", count: 63))"
+        let worker = "gateway-at-addresses worker-\(String(repeating: "l", count: 32))"
         let saved = try #require(dumps["\(worker).sh"]).iptablesSave
         #expect(saved.contains("Audit \\'export\\' of $HOME `id` / \\'quoted\\' # not a comment;"))
-        // nft's shorter limit leaves no room for it beside the worker's 134-character flow id,
-        // but beside the drain's.
-        let listed = try #require(dumps["gateway-at-addresses drain.nft"]).nft
-        #expect(listed.contains("Audit 'export' of $HOME `id` / 'quoted' # not a"))
+        let listed = try #require(dumps["\(worker).nft"]).nft
+        #expect(listed.contains("Audit 'export' of $HOME `id` / 'quoted'"))
     }
 }
 
@@ -364,7 +363,7 @@ import TopologyModel
     /// `HostTopologyFixtures.gatewayAtAddresses()` as a topology file.
     static let gatewayAtAddressesFile = """
         options: {sqs: true, iotCore: true, kms: true}
-        ports: {postgres: 6432, mqtt: 1884}
+        ports: {postgres: 6432}
         nodes:
           server: {cidrs: [10.0.1.0/24, "2001:db8:1::/64"]}
           drain: {cidrs: [10.0.2.0/24]}
@@ -376,7 +375,7 @@ import TopologyModel
           - name: edge
             placement: in-cluster
             infrastructure: {ports: [443], cidrs: [10.9.0.0/16]}
-          - name: \(String(repeating: "l", count: 63))
+          - name: \(String(repeating: "l", count: 32))
             placement: external
             infrastructure: {ports: [443, "9000-9100"]}
         vcsGateway:
@@ -388,13 +387,64 @@ import TopologyModel
         privateEndpoints:
           sqs: {}
         extraEgress:
-          - name: \(String(repeating: "a", count: 63))
-            from: [worker-\(String(repeating: "l", count: 63)), vcs-gateway, drain]
+          - name: \(String(repeating: "a", count: 40))
+            from: [worker-\(String(repeating: "l", count: 32)), vcs-gateway, drain]
             ports: [8443, 514/udp]
-            reason: "Audit"
+            reason: "\(yamlQuoted(HostTopologyFixtures.fileReason))"
             cidrs: [10.0.7.7/32]
 
         """
+
+    /// Text as the inside of a YAML double-quoted scalar.
+    static func yamlQuoted(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\t", with: "\\t")
+    }
+
+    /// The fixtures are the topologies topogen's decoder makes of the files.
+    @Test func theFixturesAreTheFilesTopologies() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("topogen-host-file-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("topology.yaml")
+        try Data(Self.gatewayAtAddressesFile.utf8).write(to: file)
+        for (name, topology) in try HostTopologyFixtures.all() {
+            let path =
+                name == "gateway-at-addresses"
+                ? file.path : Repository.examples.appendingPathComponent("\(name).yaml").path
+            let decoded = try ExampleTopology.topology(["--topology", path])
+            #expect(decoded == topology, "\(name)")
+            if decoded != topology {
+                for (label, left, right) in [
+                    ("pools", "\(decoded.workerPools)", "\(topology.workerPools)"),
+                    (
+                        "gateway", "\(String(describing: decoded.vcsGateway))",
+                        "\(String(describing: topology.vcsGateway))"
+                    ),
+                    (
+                        "proxy", "\(String(describing: decoded.egressProxy))",
+                        "\(String(describing: topology.egressProxy))"
+                    ),
+                    ("extra", "\(decoded.extraEgress)", "\(topology.extraEgress)"),
+                    (
+                        "private", "\(decoded.privateEndpoints.sorted())",
+                        "\(topology.privateEndpoints.sorted())"
+                    ),
+                    ("k8s", "\(decoded.kubernetes)", "\(topology.kubernetes)"),
+                    ("aws", "\(decoded.aws)", "\(topology.aws)"),
+                    (
+                        "addresses", "\(decoded.addresses.sorted { $0.key < $1.key })",
+                        "\(topology.addresses.sorted { $0.key < $1.key })"
+                    ),
+                ] where left != right {
+                    Issue.record("\(name) \(label):\n\(left)\n\(right)")
+                }
+            }
+        }
+    }
 
     static let cases: [(name: String, target: String)] = [
         ("k8s-gateway", "iptables"), ("k8s-gateway", "nftables"),
