@@ -64,6 +64,7 @@ extension HostEmitter {
                 kinds.append("Kubernetes pod selector")
             }
             guard !kinds.isEmpty else { continue }
+            let verb = kinds == ["Kubernetes pod selector"] ? "has" : "have"
             let hint =
                 node.kind == .component
                 ? "each host's rules apply to the host itself"
@@ -73,7 +74,7 @@ extension HostEmitter {
             diagnostics.append(
                 Diagnostic(
                     .warning,
-                    "the \(kinds.joined(separator: " and ")) of '\(node)' have no effect on the \(targetName) target",
+                    "the \(kinds.joined(separator: " and ")) of '\(node)' \(verb) no effect on the \(targetName) target",
                     hint: hint))
         }
         return diagnostics

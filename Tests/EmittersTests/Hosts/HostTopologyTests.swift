@@ -272,7 +272,10 @@ import TopologyModel
         #expect(!messages.contains { $0.contains("'infrastructure-partner'") })
         let k8s = NftablesEmitter().render(try HostTopologyFixtures.k8sGateway()).diagnostics
         let selector = try #require(
-            k8s.first { $0.message.hasPrefix("the Kubernetes pod selector of 'otel-collector'") })
+            k8s.first {
+                $0.message
+                    == "the Kubernetes pod selector of 'otel-collector' has no effect on the nftables target"
+            })
         #expect(
             selector.hint
                 == "host firewalls match addresses only: without cidrs, 'otel-collector' is any address here"
