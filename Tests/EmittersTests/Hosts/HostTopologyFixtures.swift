@@ -36,7 +36,6 @@ enum HostTopologyFixtures {
             addresses: [
                 .clients: try cidrs("0.0.0.0/0"),
                 privatePool.node: try cidrs("10.0.32.0/20"),
-                privatePool.infrastructure: try cidrs("10.50.0.0/16"),
                 partner.node: try cidrs("198.51.100.0/24"),
                 partner.infrastructure: try cidrs("198.51.100.0/24", "203.0.113.128/25"),
                 .egressProxy: try cidrs("10.0.0.10/32"),
