@@ -3,23 +3,30 @@ public import TopologyModel
 /// Renders flows as Kubernetes `networking.k8s.io/v1` NetworkPolicies in one multi-document
 /// YAML stream, `networkpolicies.yaml`.
 ///
-/// The stream holds a default-deny policy (ingress and egress) for every pod of the backend
-/// namespace, then one policy per component that allows exactly its flows. Components are
-/// selected by the labels of Spacelift's Helm chart `spacelift-self-hosted`. The worker policy
-/// selects every pod of the worker namespace (run pods carry per-run labels) for ingress and
-/// egress, so it is also that namespace's default deny. Each rule is preceded by comments naming
-/// the flows it implements; flows with the same peers and ports share a rule, and a flow inside
-/// a wider one is named on the wider rule, so that no rule is redundant (NCA's sanity check
-/// rejects redundant rules).
+/// The stream holds default-deny policies (ingress and egress), then one policy per component
+/// that allows exactly its flows: server, drain, scheduler, every in-cluster worker pool, and
+/// the VCS gateway. Backend components are selected by the labels of Spacelift's Helm chart
+/// `spacelift-self-hosted` in the backend namespace (the gateway by
+/// `app.kubernetes.io/name: spacelift-self-hosted-vcs-gateway`). A pool's policy,
+/// `spacelift-worker-NAME`, lives in the pool's namespace and selects the pool's pod labels; a
+/// pool without labels selects every pod of its namespace (run pods carry per-run labels), so
+/// it is also that namespace's default deny; a namespace whose pools all have labels gets a
+/// `spacelift-default-deny` of its own, like the backend namespace. Pools of external workers
+/// get no policy. Each rule is preceded by comments naming the flows it implements; flows with
+/// the same peers and ports share a rule, and a flow inside a wider one is named on the wider
+/// rule, so that no rule is redundant (NCA's sanity check rejects redundant rules).
 ///
-/// Peers: in-cluster components by `namespaceSelector` (`kubernetes.io/metadata.name`) plus
-/// `podSelector`; the load balancer's traffic to the server's HTTP port from the pods of
-/// `--ingress-namespace`, else from the `lb` addresses, else from any source; external nodes by
-/// `ipBlock` with the user's CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the
-/// cluster DNS pods (`k8s-app: kube-dns` in `kube-system`), or to the `dns` CIDRs when the user
-/// gave some (for example NodeLocal DNSCache's `169.254.20.10/32`). With `--workers external`
-/// the worker namespace gets no policies, and the server's MQTT port admits the `clients`
-/// addresses, which an L4 load balancer passes through.
+/// Peers: components by `namespaceSelector` (`kubernetes.io/metadata.name`) plus `podSelector`;
+/// the load balancers' traffic to the server's HTTP port and to the VCS gateway's gRPC port from
+/// the pods of `--ingress-namespace`, else from the `lb` (`vcs-gateway-lb`) addresses, else from
+/// any source; external nodes that live in the cluster (`kubernetes.podSelectors`: in-cluster
+/// Postgres, a telemetry collector, the egress proxy) by namespace and pod selector, plus
+/// `ipBlock`s when the user also gave CIDRs; other external nodes by `ipBlock` with the user's
+/// CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the cluster DNS pods (`k8s-app:
+/// kube-dns` in `kube-system`), or to the `dns` CIDRs when the user gave some (for example
+/// NodeLocal DNSCache's `169.254.20.10/32`). With external workers the server's MQTT port admits
+/// the `clients` addresses, which an L4 load balancer passes through, and those of every
+/// external pool with addresses. Extra egress rules carry the user's reason as their comment.
 ///
 /// For example: `topogen --target k8s` writes five policies: `spacelift-default-deny`,
 /// `spacelift-server`, `spacelift-drain` and `spacelift-scheduler` in `spacelift`, and
@@ -86,7 +93,7 @@ public struct KubernetesEmitter: Emitter {
     }
 
     /// The flows of every component the target enforces, in the order the policies are written:
-    /// server, drain, scheduler, and the worker when it runs in the cluster.
+    /// server, drain, scheduler, every in-cluster pool, and the VCS gateway.
     func componentFlows(for topology: Topology) -> [ComponentFlows] {
         let placement = topology.kubernetes
         let flows = flows(for: topology)
@@ -147,7 +154,9 @@ public struct KubernetesEmitter: Emitter {
             return NetworkPolicy(
                 name: "spacelift-\(component)", namespace: entry.namespace,
                 comments: pool.map { comments(for: $0) }
-                    ?? ["The \(component): pods labelled as Spacelift's Helm chart labels them."],
+                    ?? [
+                        "The \(component.role == .vcsGateway ? "VCS gateway" : component.name): pods labelled as Spacelift's Helm chart labels them."
+                    ],
                 labels: labels,
                 annotations: [
                     Self.flowsAnnotation: (entry.ingress + entry.egress).map(\.flow.id).joined(
@@ -169,6 +178,13 @@ public struct KubernetesEmitter: Emitter {
             return [
                 "\(workers): the pods of \(namespace) labelled \(labels.joined(separator: ", ")).",
                 "The namespace's own default deny isolates its other pods.",
+            ]
+        }
+        guard pool.name == nil else {
+            return [
+                "\(workers): every pod of \(namespace), since run pods carry",
+                "per-run labels. It selects every pod for ingress and egress, so it is also the",
+                "namespace's default deny: a separate one would be redundant.",
             ]
         }
         return [
@@ -214,7 +230,8 @@ public struct KubernetesEmitter: Emitter {
                     ? "the MQTT load balancer passes the clients' addresses through"
                     : "the MQTT load balancer passes the clients' and external workers' addresses through"
             )
-        case .lb where flow.destination == .server, .vcsGatewayLB where flow.destination == .vcsGateway:
+        case .lb where flow.destination == .server,
+            .vcsGatewayLB where flow.destination == .vcsGateway:
             if let namespace = placement.ingressNamespace {
                 return .pods(.pods(namespace: namespace, labels: [:]))
             }
