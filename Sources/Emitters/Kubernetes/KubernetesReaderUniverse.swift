@@ -275,8 +275,9 @@ struct PodUniverse: Hashable, Sendable {
                     namespace: selector.namespace, labels: selector.labels))
             if !known { namespaces.append(selector.namespace) }
         }
+        // Only the components' pods carry the chart's values, wherever other pods are.
         let chartValues = Set(
-            KubernetesEmitter.componentLabels.values.compactMap { $0[Self.componentKey] })
+            groups.compactMap { $0.namespace == backend ? $0.labels[Self.componentKey] : nil })
         var podKeys: Set<String> = [Self.componentKey, Self.dnsKey]
         for group in groups { podKeys.formUnion(group.labels.keys) }
         func named(_ namespace: String) -> LabelDomain {
