@@ -33,12 +33,26 @@ NCA facts relied on (NCA 2.1.0 source and experiments):
 - NCA adds "-livesim" pods when a policy selects a kube-dns or ingress controller the cluster
   lacks; they are kept as unlabelled foreign pods. Self-loops are not reported.
 
-Fixture: backend namespace (server-0, drain-0, scheduler-0, misc-0), worker namespace (worker-0,
-and worker-1 so that worker-to-worker isolation is tested too), kube-system (kube-dns-0, kube-proxy-0), the
-ingress namespace (ingress-controller-0; `ingress-nginx` by default) and `other` (other-0).
-"Ours" = pods of the backend namespace, and of the worker namespace with in-cluster workers.
+Fixture: backend namespace (server-0, drain-0, scheduler-0, vcs-gateway-0 with a VCS gateway,
+misc-0), each in-cluster pool's namespace (two pods per pool, `worker-0` and `worker-1` for the
+flags' one pool, so that worker-to-worker isolation is tested too; `idle-0` where every pool has
+labels, which only the namespace's default deny covers), kube-system (kube-dns-0, kube-proxy-0),
+the ingress namespace (ingress-controller-0; `ingress-nginx` by default), `other` (other-0), and a
+pod of every external node living in the cluster (`NODE-0`, beside a `bystander-0` of its
+namespace that its selector must not select).
+"Ours" = pods of the backend namespace and of the in-cluster pools' namespaces.
 Every (source, destination) with at least one end ours is compared; foreign pods and addresses
 have no policies, so their side allows everything.
+
+Topology files (`--topology FILE`, or a `.yaml`/`.json` args file): the oracle reads the fields of
+docs/topology-file.md itself (options, ports, kubernetes, nodes, workerPools, vcsGateway,
+egressProxy, privateEndpoints, extraEgress) and expects, beside the flows above: one policy per
+in-cluster pool over its pods; the VCS gateway's gRPC port from the ingress controller's pods (else
+its load balancer's addresses, else anywhere) and its HTTP port from server and drain pods, its
+postgres and DNS egress, the server's and drain's egress to its HTTP port; the MQTT port also from
+the addresses of external pools that have some; nodes living in the cluster reached as their pods
+(and addresses, if given); a component's connection on exactly 443/tcp to an external node that
+is not a private endpoint going to the egress proxy on its port; extra egress on its ports.
 """
 import argparse
 import functools
@@ -507,7 +521,10 @@ def expected_rules(a):
 
     def from_ingress(node):
         """A load balancer's traffic: from the ingress controller's pods; else from the load
-        balancer's addresses (one with IP targets reaches pods from its own); else anywhere."""
+        balancer's addresses (one with IP targets reaches pods from its own); else anywhere.
+        A load balancer given as pods (an ingress controller's) is those pods."""
+        if node in a.pods:
+            return match(node)
         if a.ingress_namespace:
             return pod_where(lambda p: p.ns == a.ingress_namespace)
         if node in a.cidrs:

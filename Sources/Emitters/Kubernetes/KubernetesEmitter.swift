@@ -232,6 +232,11 @@ public struct KubernetesEmitter: Emitter {
             )
         case .lb where flow.destination == .server,
             .vcsGatewayLB where flow.destination == .vcsGateway:
+            if let pods = placement.podSelectors[node] {
+                return .pods(
+                    .pods(namespace: pods.namespace, labels: pods.labels),
+                    addresses: topology.addresses[node] ?? [])
+            }
             if let namespace = placement.ingressNamespace {
                 return .pods(.pods(namespace: namespace, labels: [:]))
             }

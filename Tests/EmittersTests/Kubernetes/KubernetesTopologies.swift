@@ -145,9 +145,25 @@ enum KubernetesTopologies {
         kubernetes: KubernetesPlacement(
             podSelectors: [.objectStorage: PodSelector(namespace: "minio")]))
 
+    /// The load balancers as the ingress controller's pods, which are more precise than its
+    /// namespace.
+    static let balancersAsPods = topology(
+        workerPools: [WorkerPool()], vcsGateway: VCSGateway(),
+        kubernetes: KubernetesPlacement(
+            ingressNamespace: "ingress-nginx",
+            podSelectors: [
+                .lb: PodSelector(
+                    namespace: "ingress-nginx",
+                    labels: ["app.kubernetes.io/name": "ingress-nginx"]),
+                .vcsGatewayLB: PodSelector(
+                    namespace: "ingress-nginx",
+                    labels: ["app.kubernetes.io/name": "ingress-nginx"]),
+            ]))
+
     /// Every topology of this file, by name.
     static let all: [(name: String, topology: Topology)] = [
         ("k8s-gateway", k8sGateway), ("aws-two-pools", awsTwoPools),
         ("labelled pools", labelledPools), ("gateway from anywhere", gatewayFromAnywhere),
+        ("load balancers as pods", balancersAsPods),
     ]
 }

@@ -215,6 +215,24 @@ extension KubernetesTopologyTests {
         #expect(finding.flows == ["vcs-gateway-lb-grpc"])
     }
 
+    @Test func loadBalancersGivenAsPodsAreThosePods() throws {
+        let policies = KubernetesEmitter().policies(for: T.balancersAsPods)
+        let controller = NetworkPolicyPeer.pods(
+            namespace: "ingress-nginx", labels: ["app.kubernetes.io/name": "ingress-nginx"])
+        let server = try #require(policies.first { $0.name == "spacelift-server" })
+        #expect(server.ingress.first?.peers == [controller])
+        let gateway = try #require(policies.first { $0.name == "spacelift-vcs-gateway" })
+        #expect(gateway.ingress.first?.peers == [controller])
+        let text = try Self.render(T.balancersAsPods)
+        let mutated = try K.replacing(
+            "          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: ingress-nginx\n",
+            with: "", after: "# vcs-gateway-lb-grpc", in: text)
+        let drift = try K.drift(mutated, T.balancersAsPods)
+        #expect(drift.findings.map(\.kind) == [.broader], "\(K.describe(drift))")
+        #expect(
+            drift.findings.first?.reasons.first?.contains("other pods in ingress-nginx") == true)
+    }
+
     @Test func anExternalPoolsNamespaceIsWarnedAbout() {
         let topology = T.topology(
             workerPools: [
