@@ -17,17 +17,27 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     public let message: String
     /// What to do about it, when there is something to say.
     public let hint: String?
+    /// The line of the topology file the problem is on, for YAML.
+    public let line: Int?
+    /// Where the problem is, printed in front as compilers do: `topology.yaml:12`.
+    public let location: String?
 
     /// Creates a diagnostic.
-    public init(_ severity: Severity, _ message: String, hint: String? = nil) {
+    public init(
+        _ severity: Severity, _ message: String, hint: String? = nil, line: Int? = nil,
+        location: String? = nil
+    ) {
         self.severity = severity
         self.message = message
         self.hint = hint
+        self.line = line
+        self.location = location
     }
 
-    /// `error: message`, and `hint: hint` on a second line when there is one.
+    /// `error: message`, and `hint: hint` on a second line when there is one; the location,
+    /// when known, in front: `topology.yaml:12: error: message`.
     public var description: String {
-        var text = "\(severity.rawValue): \(message)"
+        var text = (location.map { "\($0): " } ?? "") + "\(severity.rawValue): \(message)"
         if let hint { text += "\nhint: \(hint)" }
         return text
     }

@@ -46,7 +46,22 @@ struct CommandLineParser: Sendable {
         }
         let values = try scan(arguments, for: subcommand)
         if values.has(.help) { return .help(subcommand) }
+        if subcommand == .`init` {
+            let output = values.last(.initOutput).flatMap { $0 == "-" ? nil : $0 }
+            if output?.isEmpty == true {
+                throw UsageError(
+                    "invalid value '' for '\(OptionSpec.initOutput.usage)'",
+                    hint: "name a file, or '-' for stdout", subcommand: .`init`)
+            }
+            return .`init`(InitRequest(output: output, force: values.has(.force)))
+        }
         let spec = try topologySpec(values, subcommand: subcommand)
+        if values.last(.topology)?.isEmpty == true {
+            throw UsageError(
+                "invalid value '' for '\(OptionSpec.topology.usage)'",
+                hint: "name a YAML or JSON file, or '-' for stdin", subcommand: subcommand)
+        }
+        let model = ModelSource(file: values.last(.topology), flags: spec)
         switch subcommand {
         case .generate:
             guard let target = try target(values, subcommand: subcommand) else {
@@ -73,12 +88,11 @@ struct CommandLineParser: Sendable {
             if target.hasRoles && role == nil && (outputDirectory == nil) {
                 throw UsageError(
                     "'--target \(target.rawValue)' writes one file per host; choose one with '--role <role>' or write them all with '-o <directory>'",
-                    hint: "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))",
-                    subcommand: .generate)
+                    hint: Self.rolesHint(model), subcommand: .generate)
             }
             return .generate(
                 GenerateRequest(
-                    target: target, spec: spec, outputDirectory: outputDirectory, role: role))
+                    target: target, model: model, outputDirectory: outputDirectory, role: role))
         case .flows:
             var format = FlowsFormat.table
             if let text = values.last(.format) {
@@ -91,15 +105,24 @@ struct CommandLineParser: Sendable {
             }
             return .flows(
                 FlowsRequest(
-                    target: try target(values, subcommand: subcommand), spec: spec, format: format))
+                    target: try target(values, subcommand: subcommand), model: model,
+                    format: format))
         case .diff:
-            return .diff(try diffRequest(values, spec: spec))
-        case .help:
+            return .diff(try diffRequest(values, model: model))
+        case .help, .`init`:
             return .help(nil)
         }
     }
 
-    private func diffRequest(_ values: ScannedValues, spec: TopologySpec) throws(UsageError)
+    /// The roles of the command line's installation, for hints; a topology file's are
+    /// checked when it is read.
+    static func rolesHint(_ model: ModelSource) -> String {
+        model.file == nil
+            ? "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))"
+            : "roles: the topology's components, such as server or a worker pool's 'worker-NAME'"
+    }
+
+    private func diffRequest(_ values: ScannedValues, model: ModelSource) throws(UsageError)
         -> DiffRequest
     {
         let formats = Format.allCases.map(\.rawValue).joined(separator: ", ")
@@ -122,10 +145,9 @@ struct CommandLineParser: Sendable {
         if target.hasRoles && role == nil {
             throw UsageError(
                 "'--target \(target.rawValue)' compares the rules of one host; say which with '--role <role>'",
-                hint: "roles: \(Node.components.map(\.rawValue).joined(separator: ", "))",
-                subcommand: .diff)
+                hint: Self.rolesHint(model), subcommand: .diff)
         }
-        var groups: [Node: String] = [:]
+        var groups: [(node: String, group: String)] = []
         for text in values.all(.group) {
             guard target == .aws || target == .terraform else {
                 throw UsageError(
@@ -142,15 +164,7 @@ struct CommandLineParser: Sendable {
                         : "write NODE=ADDRESS, for example 'server=aws_security_group.api'",
                     subcommand: .diff)
             }
-            guard let node = Node(rawValue: String(parts[0])) else {
-                throw UsageError(
-                    "unknown node '\(parts[0])' in '\(OptionSpec.group.name) \(text)'",
-                    hint: closestMatch(to: String(parts[0]), in: Node.allCases.map(\.rawValue)).map
-                    {
-                        "did you mean '\($0)'?"
-                    }, subcommand: .diff)
-            }
-            groups[node] = String(parts[1])
+            groups.append((String(parts[0]), String(parts[1])))
         }
         var format = DiffFormat.text
         if let text = values.last(.format) {
@@ -162,8 +176,8 @@ struct CommandLineParser: Sendable {
             format = named
         }
         return DiffRequest(
-            target: target, spec: spec, against: against,
-            options: ReadOptions(role: role, groups: groups), format: format)
+            target: target, model: model, against: against, role: role, groups: groups,
+            format: format)
     }
 
     /// The command that prints a target's deployed rules, for hints.
@@ -178,7 +192,7 @@ struct CommandLineParser: Sendable {
     }
 
     private func role(_ values: ScannedValues, target: Format, subcommand: Subcommand)
-        throws(UsageError) -> Node?
+        throws(UsageError) -> String?
     {
         guard let text = values.last(.role) else { return nil }
         guard target.hasRoles else {
@@ -189,11 +203,7 @@ struct CommandLineParser: Sendable {
                     "only targets with one file per host take it: \(targets.joined(separator: ", "))",
                 subcommand: subcommand)
         }
-        guard let node = Node(rawValue: text), node.kind == .component else {
-            throw invalidValue(
-                text, for: .role, choices: Node.components.map(\.rawValue), subcommand: subcommand)
-        }
-        return node
+        return text
     }
 
     /// The aliases `--target` accepts beside the formats' names.

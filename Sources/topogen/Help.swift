@@ -44,6 +44,7 @@ enum Help {
                   topogen generate --target k8s --cidr postgres=10.20.0.0/16 -o deploy/
                   topogen --target iptables --allow-ssh-from 192.0.2.0/24 -o hosts/
                   topogen --target nftables --role worker
+                  topogen --target aws --topology examples/aws-two-pools.yaml -o groups/
 
                 """
         case .flows:
@@ -93,6 +94,22 @@ enum Help {
                   topogen diff --target terraform --against infra/network/
 
                 """
+        case .`init`:
+            return """
+                OVERVIEW: \(Subcommand.`init`.abstract)
+
+                The file describes the reference installation, every default spelled out, with
+                the optional sections (worker pools, VCS gateway, egress proxy, private endpoints,
+                extra egress) as commented examples. Give it to any subcommand with --topology.
+
+                USAGE: topogen init [-o <file>] [--force]
+
+                \(optionsSection(for: .`init`))
+                EXAMPLES:
+                  topogen init -o topology.yaml
+                  topogen --target k8s --topology topology.yaml
+
+                """
         }
     }
 
@@ -104,6 +121,7 @@ enum Help {
         case .flows: "usage: topogen flows [--target <target>] [<options>] [--format <format>]"
         case .diff:
             "usage: topogen diff --target <target> --against <path> ... [<options>] [--format <format>]"
+        case .`init`: "usage: topogen init [-o <file>] [--force]"
         case .help: "usage: topogen help [<subcommand>]"
         case nil: "usage: topogen <subcommand>"
         }

@@ -48,6 +48,21 @@ enum InputFiles {
         return inputs
     }
 
+    /// The text of one file, or of stdin for `-`: a topology file.
+    static func readOne(_ path: String) throws(InputError) -> InputText {
+        if path == "-" {
+            return try text(FileHandle.standardInput.readDataToEndOfFile(), name: "<stdin>")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError("cannot read '\(path)': No such file or directory")
+        }
+        guard !isDirectory.boolValue else {
+            throw InputError("'\(path)' is a directory", hint: "name a YAML or JSON file")
+        }
+        return try file(path, name: path)
+    }
+
     private static func directory(_ path: String, for target: Format) throws(InputError)
         -> [InputText]
     {

@@ -37,6 +37,11 @@ struct OptionSpec: Hashable, Sendable {
     static let target = OptionSpec(
         name: "--target", valueName: "target", group: .target,
         help: "The format to render: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
+    static let topology = OptionSpec(
+        name: "--topology", valueName: "file", group: .model,
+        help:
+            "A topology file (YAML or JSON, - for stdin) describing the installation; the options below override its fields."
+    )
     static let withSQS = OptionSpec(
         name: "--with-sqs", group: .model, help: "The message queue is AWS SQS.")
     static let withIoTCore = OptionSpec(
@@ -128,6 +133,11 @@ struct OptionSpec: Hashable, Sendable {
         help:
             "How to print: \(DiffFormat.allCases.map(\.rawValue).joined(separator: " or ")). (default: text)"
     )
+    static let initOutput = OptionSpec(
+        name: "--output", short: "o", valueName: "file", group: .output,
+        help: "Write the starter file here instead of printing it.")
+    static let force = OptionSpec(
+        name: "--force", group: .output, help: "Replace the file if it exists.")
     static let help = OptionSpec(
         name: "--help", short: "h", group: .general, help: "Show help information.")
     static let version = OptionSpec(
@@ -135,7 +145,8 @@ struct OptionSpec: Hashable, Sendable {
 
     /// The options that describe the installation, shared by `generate` and `flows`.
     static let modelOptions: [OptionSpec] = [
-        withSQS, withIoTCore, withKMS, postgresPort, mqttPort, infrastructurePort, cidr, workers,
+        topology, withSQS, withIoTCore, withKMS, postgresPort, mqttPort, infrastructurePort, cidr,
+        workers,
         namespace, workerNamespace, ingressNamespace, allowSSHFrom, vpcID, namePrefix, prefixList,
         maxRules,
     ]
@@ -159,6 +170,7 @@ struct OptionSpec: Hashable, Sendable {
                 ),
                 against, diffRole,
             ] + modelOptions + [group, diffFormat, help]
+        case .`init`: [initOutput, force, help]
         case .help, nil: [version, help]
         }
     }

@@ -9,6 +9,8 @@ enum Subcommand: String, CaseIterable, Sendable {
     case flows
     /// `topogen diff`: compare deployed rules with the installation's flows.
     case diff
+    /// `topogen init`: write a starter topology file.
+    case `init`
     /// `topogen help [<subcommand>]`.
     case help
 
@@ -18,6 +20,7 @@ enum Subcommand: String, CaseIterable, Sendable {
         case .generate: "Render the installation's flows as firewall rules for a target."
         case .flows: "List the flows (allowed connections) the installation implies."
         case .diff: "Compare deployed firewall rules with the flows the installation needs."
+        case .`init`: "Write a commented starter topology file with every default spelled out."
         case .help: "Show subcommand help information."
         }
     }
@@ -31,28 +34,48 @@ enum Invocation: Sendable {
     case flows(FlowsRequest)
     /// Compare deployed rules with the model.
     case diff(DiffRequest)
+    /// Write a starter topology file.
+    case `init`(InitRequest)
     /// Print help, for the tool or for a subcommand.
     case help(Subcommand?)
     /// Print the version.
     case version
 }
 
+/// The installation a request is about: a topology file, if one was named, overridden by
+/// the model options of the command line.
+struct ModelSource: Sendable {
+    /// `--topology FILE`; `-` is stdin.
+    var file: String?
+    /// The model options, as written.
+    var flags: TopologySpec
+}
+
 /// `topogen generate`.
 struct GenerateRequest: Sendable {
     var target: Format
-    var spec: TopologySpec
+    var model: ModelSource
     /// The directory to write into; stdout when `nil`.
     var outputDirectory: String?
-    /// The one host whose file to write, in formats with one file per host.
-    var role: Node?
+    /// The one host whose file to write, in formats with one file per host, by name; checked
+    /// against the topology's components once it is resolved.
+    var role: String?
 }
 
 /// `topogen flows`.
 struct FlowsRequest: Sendable {
     /// The target whose flows to list; every flow of the model when `nil`.
     var target: Format?
-    var spec: TopologySpec
+    var model: ModelSource
     var format: FlowsFormat
+}
+
+/// `topogen init`.
+struct InitRequest: Sendable {
+    /// The file to write; stdout when `nil`.
+    var output: String?
+    /// Whether to replace an existing file.
+    var force: Bool
 }
 
 /// How `topogen flows` prints.
@@ -66,10 +89,14 @@ enum FlowsFormat: String, CaseIterable, Sendable {
 /// `topogen diff`.
 struct DiffRequest: Sendable {
     var target: Format
-    var spec: TopologySpec
+    var model: ModelSource
     /// The files or directories of deployed rules, as the user named them; `-` is stdin.
     var against: [String]
-    var options: ReadOptions
+    /// `--role`, by name; checked against the topology's components once it is resolved.
+    var role: String?
+    /// `--group NODE=ID`, in the order given; the node names are checked once the topology
+    /// is resolved.
+    var groups: [(node: String, group: String)]
     var format: DiffFormat
 }
 

@@ -39,8 +39,16 @@ struct Topogen {
             printOut(CommandLineParser.version + "\n")
         case .help(let subcommand):
             printOut(Help.text(for: subcommand))
+        case .`init`(let request):
+            let text = TopologyFile.starter
+            if let path = request.output {
+                try StarterFile(path: path, force: request.force).write(text)
+            } else {
+                printOut(text)
+            }
         case .generate(let request):
-            let topology = try resolve(request.spec, subcommand: .generate)
+            let topology = try resolve(request.model, subcommand: .generate)
+            let role = try component(request.role, in: topology, subcommand: .generate)
             let rendering: Rendering
             do {
                 rendering = try request.target.emitter.render(topology)
@@ -48,23 +56,26 @@ struct Topogen {
                 throw UsageError(diagnostics: error.diagnostics, subcommand: .generate)
             }
             report(rendering.diagnostics)
-            let files = rendering.files.filter { request.role == nil || $0.role == request.role }
+            let files = rendering.files.filter { role == nil || $0.role == role }
             if let directory = request.outputDirectory {
                 try OutputDirectory(path: directory).write(files)
             } else {
                 printOut(files.map(\.contents).joined())
             }
         case .diff(let request):
-            let topology = try resolve(request.spec, subcommand: .diff)
+            let topology = try resolve(request.model, subcommand: .diff)
+            let options = ReadOptions(
+                role: try component(request.role, in: topology, subcommand: .diff),
+                groups: try groups(request.groups, in: topology))
             let inputs = try InputFiles.read(request.against, for: request.target)
             let reader = request.target.reader
             let deployed: DeployedRules
             do {
-                deployed = try reader.read(inputs, topology: topology, options: request.options)
+                deployed = try reader.read(inputs, topology: topology, options: options)
             } catch {
                 throw InputError(diagnostics: error.diagnostics)
             }
-            let expected = reader.expectedPermissions(for: topology, options: request.options)
+            let expected = reader.expectedPermissions(for: topology, options: options)
             let drift = Drift(expected: expected, deployed: deployed)
             report(drift.diagnostics)
             switch request.format {
@@ -73,7 +84,7 @@ struct Topogen {
             }
             return drift.isInSync ? .success : .failure
         case .flows(let request):
-            let topology = try resolve(request.spec, subcommand: .flows)
+            let topology = try resolve(request.model, subcommand: .flows)
             let flows = request.target.map { $0.emitter.flows(for: topology) } ?? topology.flows()
             switch request.format {
             case .table: printOut(FlowsReport.table(flows))
@@ -84,16 +95,75 @@ struct Topogen {
         return .success
     }
 
-    /// Resolves the spec, printing its warnings; its errors become a usage error, since every
-    /// value came from the command line.
-    private static func resolve(_ spec: TopologySpec, subcommand: Subcommand) throws -> Topology {
+    /// Reads the topology file, if any, applies the flags over it and resolves the result,
+    /// printing its warnings. Without a file, errors are the command line's (exit 64); with
+    /// one, they are the input's (exit 65), printed as `FILE:LINE: error: ...` where the line
+    /// is known.
+    private static func resolve(_ model: ModelSource, subcommand: Subcommand) throws -> Topology {
+        var spec = model.flags
+        var file: String?
+        if let path = model.file {
+            let input = try InputFiles.readOne(path)
+            file = input.name
+            do {
+                spec = try TopologyFile.decode(input.contents).overridden(by: model.flags)
+            } catch {
+                throw InputError(diagnostics: error.diagnostics.map { located($0, in: input.name) })
+            }
+        }
         do {
             let (topology, warnings) = try spec.resolve()
-            report(warnings)
+            report(warnings.map { located($0, in: file) })
             return topology
         } catch {
-            throw UsageError(diagnostics: error.diagnostics, subcommand: subcommand)
+            guard let file else {
+                throw UsageError(diagnostics: error.diagnostics, subcommand: subcommand)
+            }
+            throw InputError(diagnostics: error.diagnostics.map { located($0, in: file) })
         }
+    }
+
+    /// The component a `--role` names, among the topology's.
+    private static func component(_ name: String?, in topology: Topology, subcommand: Subcommand)
+        throws(UsageError) -> Node?
+    {
+        guard let name else { return nil }
+        let names = topology.components.map(\.name)
+        guard let node = topology.components.first(where: { $0.name == name }) else {
+            throw UsageError(
+                "invalid value '\(name)' for '\(OptionSpec.role.usage)'",
+                hint: closestMatch(to: name, in: names).map { "did you mean '\($0)'?" }
+                    ?? "choose one of: \(names.joined(separator: ", "))",
+                subcommand: subcommand)
+        }
+        return node
+    }
+
+    /// The nodes `--group NODE=ID` names, among the topology's.
+    private static func groups(_ written: [(node: String, group: String)], in topology: Topology)
+        throws(UsageError) -> [Node: String]
+    {
+        var groups: [Node: String] = [:]
+        let names = topology.nodes.map(\.name)
+        for (name, group) in written {
+            guard let node = topology.node(named: name) else {
+                throw UsageError(
+                    "unknown node '\(name)' in '\(OptionSpec.group.name) \(name)=\(group)'",
+                    hint: closestMatch(to: name, in: names).map { "did you mean '\($0)'?" },
+                    subcommand: .diff)
+            }
+            groups[node] = group
+        }
+        return groups
+    }
+
+    /// A diagnostic of a topology file, with the file and line in front as compilers print
+    /// them: `topology.yaml:12: error: ...`.
+    private static func located(_ diagnostic: Diagnostic, in file: String?) -> Diagnostic {
+        guard let file, let line = diagnostic.line else { return diagnostic }
+        return Diagnostic(
+            diagnostic.severity, diagnostic.message, hint: diagnostic.hint, line: line,
+            location: "\(file):\(line)")
     }
 
     private static func report(_ diagnostics: [Diagnostic]) {

@@ -134,3 +134,12 @@ public func lineDiff(expected: String, actual: String, context: Int = 2) -> Stri
     }
     return output.joined(separator: "\n")
 }
+
+/// A new empty directory under the system's temporary directory, named
+/// `topogen-<purpose>-<uuid>`; the caller removes it.
+public func temporaryDirectory(_ purpose: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("topogen-\(purpose)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}

@@ -19,7 +19,7 @@ import TopologyModel
     @Test func generateIsTheDefaultSubcommand() throws {
         let request = try generate(["--target", "k8s", "--with-sqs"])
         #expect(request.target == .kubernetes)
-        #expect(request.spec.withSQS == Written(true, at: "--with-sqs"))
+        #expect(request.model.flags.withSQS == Written(true, at: "--with-sqs"))
         #expect(request.outputDirectory == nil)
     }
 
@@ -29,12 +29,12 @@ import TopologyModel
             "--cidr", "postgres=10.0.0.0/8,10.1.0.0/16", "--cidr=lb=198.51.100.1",
             "--infrastructure-port", "443", "--infrastructure-port", "6443",
         ])
-        #expect(request.spec.postgresPort?.value == "6543")
-        #expect(request.spec.mqttPort?.value == "8883")
+        #expect(request.model.flags.postgresPort?.value == "6543")
+        #expect(request.model.flags.mqttPort?.value == "8883")
         #expect(request.outputDirectory == "out")
-        #expect(request.spec.addresses.map(\.node) == ["postgres", "lb"])
-        #expect(request.spec.addresses[0].cidrs == ["10.0.0.0/8", "10.1.0.0/16"])
-        #expect(request.spec.infrastructurePorts.map(\.value) == ["443", "6443"])
+        #expect(request.model.flags.addresses.map(\.node) == ["postgres", "lb"])
+        #expect(request.model.flags.addresses[0].cidrs == ["10.0.0.0/8", "10.1.0.0/16"])
+        #expect(request.model.flags.infrastructurePorts.map(\.value) == ["443", "6443"])
         #expect(try generate(["--target", "k8s", "-oout"]).outputDirectory == "out")
         #expect(try generate(["--target", "k8s", "--output", "dir"]).outputDirectory == "dir")
     }
@@ -43,7 +43,7 @@ import TopologyModel
         let request = try generate([
             "--target", "k8s", "--postgres-port", "1", "--postgres-port", "2",
         ])
-        #expect(request.spec.postgresPort?.value == "2")
+        #expect(request.model.flags.postgresPort?.value == "2")
     }
 
     @Test func helpAndVersion() throws {

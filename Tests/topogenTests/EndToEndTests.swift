@@ -130,7 +130,7 @@ import Testing
 
     @Test(arguments: badInvocations)
     func badInvocationFailsClearlyAndWritesNothing(_ bad: BadInvocation) throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("e2e")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("out")
         // `flows` and `help` write no files; every other invocation asks for an output directory.
@@ -159,7 +159,7 @@ import Testing
     @Test func unwritableOutputFailsWithStatusOneAndLeavesNothing() throws {
         // Root ignores permission bits, so use places no one can write: below a regular file,
         // and inside /proc.
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("e2e")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("file")
         try Data("keep\n".utf8).write(to: file)
@@ -174,7 +174,7 @@ import Testing
     }
 
     @Test func outputDirectoryReceivesTheSameBytesAsStdout() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("e2e")
         defer { try? FileManager.default.removeItem(at: directory) }
         let nested = directory.appendingPathComponent("a/b")
         try Data("other\n".utf8).write(to: directory.appendingPathComponent("keep.txt"))
@@ -278,12 +278,5 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stderr.hasPrefix("warning: '--mqtt-port' has no effect"))
         #expect(result.stdout.contains("kind: NetworkPolicy"))
-    }
-
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }

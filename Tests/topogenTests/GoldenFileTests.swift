@@ -11,7 +11,7 @@ import Testing
 @Suite struct GoldenFileTests {
     @Test(arguments: Example.all, Format.allCases)
     func exampleMatchesGolden(example: Example, format: Format) throws {
-        let output = try temporaryDirectory()
+        let output = try temporaryDirectory("golden")
         defer { try? FileManager.default.removeItem(at: output) }
         let result = try Command.topogen(
             ["generate", "--target", format.rawValue] + example.arguments + ["-o", output.path])
@@ -66,7 +66,7 @@ import Testing
         for example in Example.all {
             var outputs: [[String: String]] = []
             for _ in 0..<2 {
-                let output = try temporaryDirectory()
+                let output = try temporaryDirectory("golden")
                 defer { try? FileManager.default.removeItem(at: output) }
                 let result = try Command.topogen(
                     ["--target", format.rawValue] + example.arguments + ["-o", output.path])
@@ -85,7 +85,7 @@ import Testing
     @Test(arguments: Format.allCases)
     func printingARoleGivesTheBytesOfItsFile(format: Format) throws {
         guard format.hasRoles else { return }
-        let output = try temporaryDirectory()
+        let output = try temporaryDirectory("golden")
         defer { try? FileManager.default.removeItem(at: output) }
         let all = try Command.topogen([
             "--target", format.rawValue, "--with-sqs", "-o", output.path,
@@ -101,12 +101,5 @@ import Testing
             let permissions = (attributes[.posixPermissions] as? Int) ?? 0
             #expect(permissions & 0o100 != 0, "\(file.path) is not executable")
         }
-    }
-
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-golden-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }

@@ -1,3 +1,5 @@
+import Emitters
+import Foundation
 import TestSupport
 import TopologyModel
 
@@ -34,9 +36,13 @@ enum ExampleTopology {
                 cidrs: text[text.index(after: equals)...].split(separator: ",").map(String.init),
                 origin: origin)
         }
+        var file: TopologySpec?
         while index < arguments.count {
             let option = arguments[index]
             switch option {
+            case "--topology":
+                let text = try String(contentsOfFile: try value(option), encoding: .utf8)
+                file = try TopologyFile.decode(text)
             case "--with-sqs": spec.withSQS = Written(true, at: option)
             case "--with-iot-core": spec.withIoTCore = Written(true, at: option)
             case "--with-kms": spec.withKMS = Written(true, at: option)
@@ -64,7 +70,7 @@ enum ExampleTopology {
             }
             index += 1
         }
-        return spec
+        return file.map { $0.overridden(by: spec) } ?? spec
     }
 
     /// The topology of some arguments.

@@ -1,0 +1,91 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `--topology FILE` and `topogen init`, run through the built binary.
+@Suite struct TopologyFileEndToEndTests {
+    private func write(_ text: String, name: String = "topology.yaml") throws -> URL {
+        let directory = try temporaryDirectory("topology")
+        let file = directory.appendingPathComponent(name)
+        try Data(text.utf8).write(to: file)
+        return file
+    }
+
+    @Test func initWritesTheStarterAndNeverOverwritesWithoutForce() throws {
+        let directory = try temporaryDirectory("topology")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("topology.yaml")
+        let printed = try Command.topogen(["init"])
+        #expect(printed.status == 0 && printed.stderr.isEmpty)
+        #expect(try Command.topogen(["init", "-o", file.path]).status == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8) == printed.stdout)
+        try Data("mine".utf8).write(to: file)
+        let again = try Command.topogen(["init", "-o", file.path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("error: '\(file.path)' exists"))
+        #expect(again.stderr.contains("--force"))
+        #expect(try String(contentsOf: file, encoding: .utf8) == "mine")
+        #expect(try Command.topogen(["init", "-o", file.path, "--force"]).status == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8) == printed.stdout)
+        // The starter is the reference installation: the same flows as no options at all.
+        let fromFile = try Command.topogen(["flows", "--topology", file.path, "--format", "json"])
+        let fromFlags = try Command.topogen(["flows", "--format", "json"])
+        #expect(fromFile.status == 0 && fromFile.stdout == fromFlags.stdout)
+    }
+
+    @Test func aBadFileIsADataErrorWithFileAndLineAndWritesNothing() throws {
+        let file = try write(
+            """
+            workerPools:
+              - name: eu
+                cidrs: [10.1.0.1/16]
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let output = file.deletingLastPathComponent().appendingPathComponent("out")
+        let result = try Command.topogen([
+            "--target", "k8s", "--topology", file.path, "-o", output.path,
+        ])
+        #expect(result.status == 65)
+        #expect(
+            result.stderr.contains(
+                "\(file.path):3: error: invalid CIDR '10.1.0.1/16' for 'workerPools[0].cidrs[0]': host bits are set"
+            ))
+        #expect(result.stderr.contains("hint: did you mean '10.1.0.0/16'?"))
+        #expect(result.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        let missing = try Command.topogen(["flows", "--topology", "/nonexistent/t.yaml"])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("cannot read '/nonexistent/t.yaml'"))
+    }
+
+    @Test func aFlagOverridesTheFileAndRolesAreThePools() throws {
+        let file = try write(
+            """
+            ports: {postgres: 6432}
+            workerPools:
+              - {name: eu, cidrs: [10.1.0.0/16]}
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let flows = try Command.topogen([
+            "flows", "--topology", file.path, "--postgres-port", "5433",
+        ])
+        #expect(flows.status == 0)
+        #expect(flows.stdout.contains("server-postgres"))
+        #expect(flows.stdout.contains("5433") && !flows.stdout.contains("6432"))
+        #expect(flows.stdout.contains("worker-eu-object-storage"))
+        let wrong = try Command.topogen([
+            "--target", "iptables", "--topology", file.path, "--role", "worker",
+        ])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("invalid value 'worker' for '--role <role>'"))
+        #expect(wrong.stderr.contains("did you mean 'worker-eu'?"))
+    }
+
+    @Test func aTopologyFileCanComeFromStandardInput() throws {
+        let result = try Command.run(
+            Repository.topogen, ["flows", "--topology", "-"],
+            stdin: "options: {sqs: true}\n")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("scheduler-sqs"))
+    }
+}
