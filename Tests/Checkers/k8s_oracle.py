@@ -338,7 +338,7 @@ def parse_topology_file(path, flags):
         kube = pool.get('kubernetes') or {}
         p = SimpleNamespace(node=f'worker-{name}', infra=f'infrastructure-{name}',
                             placement=pool.get('placement', 'in-cluster'),
-                            namespace=kube.get('namespace', 'spacelift-workers'),
+                            namespace=kube.get('namespace', f'spacelift-workers-{name}'),
                             labels=dict(kube.get('labels') or {}),
                             infra_ports=norm([parse_port(x, f'workerPools[{i}].infrastructure.ports')[1:]
                                               for x in infra.get('ports') or [443]]))

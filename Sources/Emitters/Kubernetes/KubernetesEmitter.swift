@@ -289,16 +289,14 @@ public struct KubernetesEmitter: Emitter {
         var diagnostics = unusedAddressWarnings(
             topology, addressed: addressed, target: "k8s",
             componentHint: "Kubernetes selects components by their pod labels")
-        for pool in topology.workerPools
-        where pool.placement == .external
-            && (pool.namespace != WorkerPool.defaultNamespace || !pool.podLabels.isEmpty)
-        {
+        // A topology file's pools are warned about by the resolver, which knows what was written.
+        if topology.workerPools.contains(where: {
+            $0.name == nil && $0.placement == .external
+                && $0.namespace != WorkerPool.defaultNamespace
+        }) {
             diagnostics.append(
                 Diagnostic(
-                    .warning,
-                    pool.name.map {
-                        "the Kubernetes namespace and labels of the external worker pool '\($0)' have no effect"
-                    } ?? "'--worker-namespace' has no effect with '--workers external'"))
+                    .warning, "'--worker-namespace' has no effect with '--workers external'"))
         }
         return diagnostics
     }

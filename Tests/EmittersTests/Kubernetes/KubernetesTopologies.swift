@@ -39,7 +39,9 @@ enum KubernetesTopologies {
         WorkerPool(
             name: "cluster", placement: .inNetwork,
             infrastructurePorts: [PortRange(443), PortRange(6443)]),
-        WorkerPool(name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)]),
+        WorkerPool(
+            name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)],
+            namespace: "spacelift-workers-datacenter"),
     ]
 
     /// The extra egress of `examples/k8s-gateway.yaml`.
@@ -84,10 +86,12 @@ enum KubernetesTopologies {
         usesSQS: true, usesKMS: true,
         workerPools: [
             WorkerPool(
-                name: "private", placement: .inNetwork, infrastructurePorts: [PortRange(443)]),
+                name: "private", placement: .inNetwork, infrastructurePorts: [PortRange(443)],
+                namespace: "spacelift-workers-private"),
             WorkerPool(
                 name: "partner", placement: .external,
-                infrastructurePorts: [PortRange(443), PortRange(6443)]),
+                infrastructurePorts: [PortRange(443), PortRange(6443)],
+                namespace: "spacelift-workers-partner"),
         ],
         egressProxy: EgressProxy(port: 3128), privateEndpoints: [.sqs, .kms, .objectStorage],
         addresses: [
@@ -102,8 +106,9 @@ enum KubernetesTopologies {
 
     /// Two labelled in-cluster pools sharing a namespace (which then gets a default deny of its
     /// own), a third pool alone in its namespace with labels, the gateway known by its load
-    /// balancer's addresses (no ingress namespace), an egress proxy living in the cluster, DNS
-    /// by pod selector, and an extra node both by pod selector and by address.
+    /// balancer's addresses (no ingress namespace), an egress proxy living in the cluster, a
+    /// container registry in the cluster reached directly (a private endpoint), and an extra
+    /// node both by pod selector and by address.
     static let labelledPools = topology(
         workerPools: [
             WorkerPool(
@@ -124,14 +129,14 @@ enum KubernetesTopologies {
                 sources: [.server, Node(.worker, name: "worker-blue")],
                 ports: [Port(.tcp, 9090), Port(.udp, 8125)],
                 reason: "Metrics: Prometheus remote write and StatsD")
-        ],
+        ], privateEndpoints: [.containerRegistry],
         kubernetes: KubernetesPlacement(
             namespace: "platform",
             podSelectors: [
                 .egressProxy: PodSelector(namespace: "proxy", labels: ["app": "squid"]),
                 Node(.extra, name: "metrics"): PodSelector(
                     namespace: "monitoring", labels: ["app": "metrics"]),
-                .dns: PodSelector(namespace: "kube-system", labels: ["k8s-app": "coredns"]),
+                .containerRegistry: PodSelector(namespace: "registry", labels: ["app": "harbor"]),
             ]),
         addresses: [
             .vcsGatewayLB: ["10.0.16.0/22"],

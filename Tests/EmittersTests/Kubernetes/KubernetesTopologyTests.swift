@@ -233,18 +233,50 @@ extension KubernetesTopologyTests {
             drift.findings.first?.reasons.first?.contains("other pods in ingress-nginx") == true)
     }
 
-    @Test func anExternalPoolsNamespaceIsWarnedAbout() {
-        let topology = T.topology(
-            workerPools: [
-                WorkerPool(name: "edge", placement: .external, namespace: "edge-runners")
-            ])
-        let diagnostics = KubernetesEmitter().render(topology).diagnostics.map(\.description)
+    @Test func anExternalPoolsNamespaceFromTheFlagsIsWarnedAbout() {
+        let flags = T.topology(
+            workerPools: [WorkerPool(placement: .external, namespace: "edge-runners")])
+        let diagnostics = KubernetesEmitter().render(flags).diagnostics.map(\.description)
         #expect(
             diagnostics.contains {
-                $0.contains(
-                    "the Kubernetes namespace and labels of the external worker pool 'edge' have no effect"
-                )
+                $0.contains("'--worker-namespace' has no effect with '--workers external'")
             }, "\(diagnostics)")
-        #expect(!Self.names(topology).contains { $0.contains("worker") })
+        #expect(!Self.names(flags).contains { $0.contains("worker") })
+        // A file's external pool has a namespace by default; the resolver warns about a written one.
+        #expect(KubernetesEmitter().render(T.k8sGateway).diagnostics.isEmpty)
+    }
+}
+
+extension KubernetesTopologyTests {
+    /// The topology files the oracle reads, with the fixture topology each stands for.
+    static let files: [(file: String, name: String)] = [
+        ("examples/k8s-gateway.yaml", "k8s-gateway"),
+        ("Tests/Fixtures/topologies/k8s-aws-two-pools.yaml", "aws-two-pools"),
+        ("Tests/Fixtures/topologies/k8s-labelled-pools.yaml", "labelled pools"),
+    ]
+
+    /// topogen's decoder reads each file as the fixture it stands for, so that the oracle (which
+    /// reads the file) and the tests (which build the fixture) judge the same installation.
+    @Test(arguments: [
+        "examples/k8s-gateway.yaml", "Tests/Fixtures/topologies/k8s-aws-two-pools.yaml",
+        "Tests/Fixtures/topologies/k8s-labelled-pools.yaml",
+    ])
+    func theOraclesTopologyFilesAreTheFixtures(file: String) throws {
+        let name = try #require(Self.files.first { $0.file == file }).name
+        let fixture = try #require(T.all.first { $0.name == name }).topology
+        let path = Repository.root.appendingPathComponent(file).path
+        let decoded = try ExampleTopology.topology(["--topology", path])
+        #expect(decoded == fixture, "\(decoded)")
+    }
+
+    /// The two example files, decoded by topogen, render policies that read back in sync.
+    @Test(arguments: ["k8s-gateway.yaml", "aws-two-pools.yaml"])
+    func theExampleFilesReadBackInSync(file: String) throws {
+        let path = Repository.examples.appendingPathComponent(file).path
+        let topology = try ExampleTopology.topology(["--topology", path])
+        let text = try Self.render(topology)
+        let drift = try K.drift(text, topology)
+        #expect(drift.isInSync, "\(K.describe(drift))")
+        #expect(drift.diagnostics.isEmpty, "\(drift.diagnostics)")
     }
 }
