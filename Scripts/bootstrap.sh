@@ -2,9 +2,11 @@
 # Installs everything the test suite needs beside the Swift toolchain, and nothing else: the
 # checkers, independent engines that judge topogen's output.
 #   - from Debian: iptables, nftables, socat and iproute2 (the host firewall tests load rules
-#     into network namespaces, as root);
+#     into network namespaces, as root), and graphviz (the graph tests draw every dot picture,
+#     and docs/reference-installation.svg is checked against dot's drawing);
 #   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate,
-#     network-config-analyzer, moto, boto3, the AWS CLI and PyYAML (Scripts/requirements-checkers.txt).
+#     network-config-analyzer, moto, boto3, the AWS CLI, PyYAML and jsonschema
+#     (Scripts/requirements-checkers.txt).
 # Safe to run again: it does nothing when everything is in place.
 #
 #   Scripts/bootstrap.sh          install what is missing
@@ -16,8 +18,8 @@ requirements="$root/Scripts/requirements-checkers.txt"
 stamp="$venv/.requirements"
 export PATH="$PATH:/usr/sbin:/sbin"
 
-debian_packages=(iptables nftables socat iproute2)
-debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip)
+debian_packages=(iptables nftables socat iproute2 graphviz)
+debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip dot)
 python_tools=(kubernetes-validate nca moto_server aws)
 
 missing_debian() {
