@@ -90,8 +90,9 @@ extension Emitter {
 
 extension Emitter {
     /// Warnings for what the user gave that this target does not use: the addresses of
-    /// components, which the target selects otherwise, and of nodes no flow of the target
-    /// reaches; Kubernetes namespaces on other targets.
+    /// components, which the target selects otherwise (unless `addressed` holds them: a host
+    /// firewall uses the server's addresses on the VCS gateway), and of nodes no flow of the
+    /// target reaches; Kubernetes namespaces on other targets.
     ///
     /// - Parameters:
     ///   - topology: The topology the target renders.
@@ -103,7 +104,9 @@ extension Emitter {
         _ topology: Topology, addressed: Set<Node>, target: String, componentHint: String
     ) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        let components = Node.components.filter(topology.hasAddresses)
+        let components = topology.components.filter {
+            topology.hasAddresses($0) && !addressed.contains($0)
+        }
         if !components.isEmpty {
             let names = components.map { "'\($0)'" }.joined(separator: ", ")
             diagnostics.append(
@@ -116,7 +119,7 @@ extension Emitter {
                 Diagnostic(.warning, "Kubernetes namespaces have no effect on the \(target) target")
             )
         }
-        for node in Node.allCases
+        for node in topology.nodes
         where node.kind != .component && topology.hasAddresses(node) && !addressed.contains(node) {
             let name = node == .admin ? "'--allow-ssh-from'" : "addresses of '\(node)'"
             diagnostics.append(

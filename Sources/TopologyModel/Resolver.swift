@@ -102,7 +102,21 @@ struct Resolver {
         let addresses = fileAddresses.merging(flagAddresses) { _, flags in flags }
         let aws = awsPlacement(spec, places: places, nodes: nodes)
         var selectors: [Node: PodSelector] = [:]
-        for (node, selector) in places.selectors where node.role != .worker {
+        let workerNamespaces = Set(
+            pools.filter { $0.placement == .inNetwork }.map(\.namespace))
+        for (node, selector) in places.selectors.sorted(by: { $0.key < $1.key })
+        where node.role != .worker {
+            // A policy of topogen's in that namespace would isolate the node's pods.
+            if selector.namespace == kubernetes.namespace
+                || workerNamespaces.contains(selector.namespace),
+                let written = places.namespaces[node]
+            {
+                error(
+                    "invalid value '\(written.value)' for '\(written.origin)': '\(node)' cannot run in a namespace of Spacelift's",
+                    hint:
+                        "topogen's policies there would select its pods; give it a namespace of its own",
+                    line: written.line)
+            }
             selectors[node] = selector
         }
         return Topology(
@@ -255,13 +269,11 @@ struct Resolver {
                 checkWorkerNamespace(
                     namespace, origin: namespaceWritten?.origin ?? "\(written.addresses.origin)",
                     line: namespaceWritten?.line ?? written.addresses.line, backend: backend)
-                if let other = namespaces[namespace],
-                    other.labels.isEmpty || labels.isEmpty || other.labels == labels
-                {
+                if let other = namespaces[namespace], !Self.conflict(other.labels, labels) {
                     error(
                         "worker pools '\(other.pool)' and '\(name.value)' share namespace '\(namespace)' without labels that tell their pods apart",
                         hint:
-                            "give each pool a namespace of its own, or distinct 'kubernetes.labels'",
+                            "give each pool a namespace of its own, or a label both set to different values",
                         line: namespaceWritten?.line ?? written.addresses.line)
                 }
                 namespaces[namespace] = (name.value, labels)
@@ -279,6 +291,12 @@ struct Resolver {
                     namespace: namespace, podLabels: labels))
         }
         return pools
+    }
+
+    /// Whether no pod can carry both label sets: some key is in both with different values.
+    /// Pools sharing a namespace need this, or one pool's policy would select the other's pods.
+    static func conflict(_ left: [String: String], _ right: [String: String]) -> Bool {
+        left.contains { key, value in right[key].map { $0 != value } ?? false }
     }
 
     // MARK: VCS gateway, egress proxy, extra egress
@@ -701,17 +719,21 @@ struct Resolver {
                 line: written.line)
             return nil
         }
-        if node.kind == .component || node.kind == .edge,
-            node.role == .vcsGateway || node.role == .vcsGatewayLB
-        {
+        if let section = Self.ownSections[node.role] {
             error(
-                "'\(written.origin)': the VCS gateway's addresses are written under 'vcsGateway'",
+                "'\(written.origin)': the addresses of '\(node)' are written under '\(section)'",
                 line: written.line)
             return nil
         }
         places.add(addresses, for: node, resolver: &self)
         return node
     }
+
+    /// The nodes whose addresses have a section of their own, which also says they exist.
+    static let ownSections: [Node.Role: String] = [
+        .vcsGateway: "vcsGateway", .vcsGatewayLB: "vcsGateway.loadBalancer",
+        .egressProxy: "egressProxy",
+    ]
 
     private mutating func resolveFileAddresses(_ places: NodePlaces) -> [Node: [CIDR]] {
         var entries: [Node: [Written<String>]] = [:]
@@ -798,6 +820,8 @@ struct NodePlaces {
     var prefixLists: [(Node, Written<String>)] = []
     /// Pods, by node; workers' are their pool's namespace and labels.
     var selectors: [Node: PodSelector] = [:]
+    /// The namespaces of ``selectors`` as written.
+    var namespaces: [Node: Written<String>] = [:]
 
     /// Adds a node's address spec; a Kubernetes selector is resolved at once.
     mutating func add(_ spec: AddressSpec, for node: Node, resolver: inout Resolver) {
@@ -823,5 +847,6 @@ struct NodePlaces {
         guard let namespace = resolver.namespaceName(written) else { return }
         selectors[node] = PodSelector(
             namespace: namespace, labels: resolver.labels(selector.labels))
+        namespaces[node] = written
     }
 }

@@ -109,6 +109,17 @@ struct CommandLineParser: Sendable {
                     format: format))
         case .diff:
             return .diff(try diffRequest(values, model: model))
+        case .graph:
+            var format = GraphFormat.mermaid
+            if let text = values.last(.format) {
+                guard let named = GraphFormat(rawValue: text) else {
+                    throw invalidValue(
+                        text, for: .graphFormat, choices: GraphFormat.allCases.map(\.rawValue),
+                        subcommand: subcommand)
+                }
+                format = named
+            }
+            return .graph(GraphRequest(model: model, format: format))
         case .help, .`init`:
             return .help(nil)
         }

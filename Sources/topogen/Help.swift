@@ -94,6 +94,23 @@ enum Help {
                   topogen diff --target terraform --against infra/network/
 
                 """
+        case .graph:
+            return """
+                OVERVIEW: \(Subcommand.graph.abstract)
+
+                Every flow of the installation is an edge labelled with its transport and ports;
+                nodes are grouped by network or namespace: the public side, the backend, each
+                worker pool, and the external services. Mermaid renders on GitHub and in most
+                Markdown viewers; render dot with Graphviz ('dot -Tsvg').
+
+                USAGE: topogen graph [<options>] [--format <format>]
+
+                \(optionsSection(for: .graph))
+                EXAMPLES:
+                  topogen graph --topology topology.yaml
+                  topogen graph --format dot --with-sqs | dot -Tsvg > installation.svg
+
+                """
         case .`init`:
             return """
                 OVERVIEW: \(Subcommand.`init`.abstract)
@@ -121,6 +138,7 @@ enum Help {
         case .flows: "usage: topogen flows [--target <target>] [<options>] [--format <format>]"
         case .diff:
             "usage: topogen diff --target <target> --against <path> ... [<options>] [--format <format>]"
+        case .graph: "usage: topogen graph [<options>] [--format <format>]"
         case .`init`: "usage: topogen init [-o <file>] [--force]"
         case .help: "usage: topogen help [<subcommand>]"
         case nil: "usage: topogen <subcommand>"

@@ -138,6 +138,11 @@ struct OptionSpec: Hashable, Sendable {
         help: "Write the starter file here instead of printing it.")
     static let force = OptionSpec(
         name: "--force", group: .output, help: "Replace the file if it exists.")
+    static let graphFormat = OptionSpec(
+        name: "--format", valueName: "format", group: .output,
+        help:
+            "The picture's language: \(GraphFormat.allCases.map(\.rawValue).joined(separator: " or ")). (default: mermaid)"
+    )
     static let help = OptionSpec(
         name: "--help", short: "h", group: .general, help: "Show help information.")
     static let version = OptionSpec(
@@ -170,6 +175,7 @@ struct OptionSpec: Hashable, Sendable {
                 ),
                 against, diffRole,
             ] + modelOptions + [group, diffFormat, help]
+        case .graph: modelOptions + [graphFormat, help]
         case .`init`: [initOutput, force, help]
         case .help, nil: [version, help]
         }

@@ -9,6 +9,8 @@ enum Subcommand: String, CaseIterable, Sendable {
     case flows
     /// `topogen diff`: compare deployed rules with the installation's flows.
     case diff
+    /// `topogen graph`: draw the installation as a Mermaid or Graphviz picture.
+    case graph
     /// `topogen init`: write a starter topology file.
     case `init`
     /// `topogen help [<subcommand>]`.
@@ -20,6 +22,7 @@ enum Subcommand: String, CaseIterable, Sendable {
         case .generate: "Render the installation's flows as firewall rules for a target."
         case .flows: "List the flows (allowed connections) the installation implies."
         case .diff: "Compare deployed firewall rules with the flows the installation needs."
+        case .graph: "Draw the installation's nodes and flows as a Mermaid or Graphviz graph."
         case .`init`: "Write a commented starter topology file with every default spelled out."
         case .help: "Show subcommand help information."
         }
@@ -34,6 +37,8 @@ enum Invocation: Sendable {
     case flows(FlowsRequest)
     /// Compare deployed rules with the model.
     case diff(DiffRequest)
+    /// Draw the installation.
+    case graph(GraphRequest)
     /// Write a starter topology file.
     case `init`(InitRequest)
     /// Print help, for the tool or for a subcommand.
@@ -68,6 +73,12 @@ struct FlowsRequest: Sendable {
     var target: Format?
     var model: ModelSource
     var format: FlowsFormat
+}
+
+/// `topogen graph`.
+struct GraphRequest: Sendable {
+    var model: ModelSource
+    var format: GraphFormat
 }
 
 /// `topogen init`.

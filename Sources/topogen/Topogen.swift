@@ -83,6 +83,9 @@ struct Topogen {
             case .json: printOut(try DiffReport.json(drift, target: request.target))
             }
             return drift.isInSync ? .success : .failure
+        case .graph(let request):
+            let topology = try resolve(request.model, subcommand: .graph)
+            printOut(GraphRenderer.render(topology, format: request.format))
         case .flows(let request):
             let topology = try resolve(request.model, subcommand: .flows)
             let flows = request.target.map { $0.emitter.flows(for: topology) } ?? topology.flows()

@@ -84,12 +84,8 @@ def main():
         i = argv.index('--args')
         argv[i:i + 2] = ['--args=' + argv[i + 1]]
     o = ap.parse_args(argv)
-    if o.args_file:
-        with open(o.args_file) as f:
-            targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()]
-    else:
-        targs = o.args_string.split()
-    a = oracle.parse_topogen_args(targs)
+    targs = oracle.read_args(o.args_file, o.args_string)
+    a = oracle.load_topology(targs)
     pods = oracle.fixture(a)
     by_key = {p.key: p for p in pods}
     with tempfile.TemporaryDirectory(prefix='k8s-diff-oracle-') as tmp:

@@ -33,12 +33,26 @@ NCA facts relied on (NCA 2.1.0 source and experiments):
 - NCA adds "-livesim" pods when a policy selects a kube-dns or ingress controller the cluster
   lacks; they are kept as unlabelled foreign pods. Self-loops are not reported.
 
-Fixture: backend namespace (server-0, drain-0, scheduler-0, misc-0), worker namespace (worker-0,
-and worker-1 so that worker-to-worker isolation is tested too), kube-system (kube-dns-0, kube-proxy-0), the
-ingress namespace (ingress-controller-0; `ingress-nginx` by default) and `other` (other-0).
-"Ours" = pods of the backend namespace, and of the worker namespace with in-cluster workers.
+Fixture: backend namespace (server-0, drain-0, scheduler-0, vcs-gateway-0 with a VCS gateway,
+misc-0), each in-cluster pool's namespace (two pods per pool, `worker-0` and `worker-1` for the
+flags' one pool, so that worker-to-worker isolation is tested too; `idle-0` where every pool has
+labels, which only the namespace's default deny covers), kube-system (kube-dns-0, kube-proxy-0),
+the ingress namespace (ingress-controller-0; `ingress-nginx` by default), `other` (other-0), and a
+pod of every external node living in the cluster (`NODE-0`, beside a `bystander-0` of its
+namespace that its selector must not select).
+"Ours" = pods of the backend namespace and of the in-cluster pools' namespaces.
 Every (source, destination) with at least one end ours is compared; foreign pods and addresses
 have no policies, so their side allows everything.
+
+Topology files (`--topology FILE`, or a `.yaml`/`.json` args file): the oracle reads the fields of
+docs/topology-file.md itself (options, ports, kubernetes, nodes, workerPools, vcsGateway,
+egressProxy, privateEndpoints, extraEgress) and expects, beside the flows above: one policy per
+in-cluster pool over its pods; the VCS gateway's gRPC port from the ingress controller's pods (else
+its load balancer's addresses, else anywhere) and its HTTP port from server and drain pods, its
+postgres and DNS egress, the server's and drain's egress to its HTTP port; the MQTT port also from
+the addresses of external pools that have some; nodes living in the cluster reached as their pods
+(and addresses, if given); a component's connection on exactly 443/tcp to an external node that
+is not a private endpoint going to the egress proxy on its port; extra egress on its ports.
 """
 import argparse
 import functools
@@ -50,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from types import SimpleNamespace
 
 import yaml
 
@@ -260,7 +275,125 @@ def parse_topogen_args(argv):
     if a.namespace == a.worker_namespace or 'kube-system' in (a.namespace, a.worker_namespace) or \
             a.ingress_namespace in (a.namespace, a.worker_namespace):
         raise Usage('the oracle fixture needs distinct backend, worker and ingress namespaces (not kube-system)')
+    a.file_mode, a.pods, a.gateway, a.proxy_port, a.private, a.extras = False, {}, None, None, set(), []
+    a.pools = [SimpleNamespace(node='worker', infra='infrastructure', placement=a.workers,
+                               namespace=a.worker_namespace, labels={}, infra_ports=a.infra_ports)]
     return a
+
+
+# ---------------------------------------------------------------- topology files
+def parse_cidrs(values, where):
+    try:
+        nets = [ipaddress.ip_network(c, strict=False) for c in values or []]
+    except (ValueError, TypeError) as e:
+        raise Usage(f'topology file: {where}: {e}')
+    return [(n.version, int(n.network_address), int(n.broadcast_address)) for n in nets]
+
+
+def parse_port(value, where):
+    """A topology file's port: N, "N-M" or "N/udp" -> (protocol, lo, hi)."""
+    text = str(value)
+    proto = 'TCP'
+    if '/' in text:
+        text, _, p = text.partition('/')
+        proto = p.upper()
+    try:
+        lo, hi = port_range(text)
+    except argparse.ArgumentTypeError as e:
+        raise Usage(f'topology file: {where}: {e}')
+    if proto not in ('TCP', 'UDP'):
+        raise Usage(f'topology file: {where}: unknown protocol {proto!r}')
+    return proto, lo, hi
+
+
+def parse_topology_file(path, flags):
+    """The topology file (docs/topology-file.md), read here independently of topogen's decoder,
+    in the shape parse_topogen_args gives; flags beside --topology are not supported."""
+    if flags:
+        raise Usage(f'topology file: the oracle does not combine a file with flags {flags}')
+    try:
+        with open(path) as f:
+            t = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise Usage(f'cannot read topology file: {e}')
+    opts, ports, k8s = t.get('options') or {}, t.get('ports') or {}, t.get('kubernetes') or {}
+    a = SimpleNamespace(file_mode=True, with_sqs=bool(opts.get('sqs')), with_iot_core=bool(opts.get('iotCore')),
+                        with_kms=bool(opts.get('kms')), postgres_port=int(ports.get('postgres', 5432)),
+                        mqtt_port=int(ports.get('mqtt', 1984)), namespace=k8s.get('namespace', 'spacelift'),
+                        ingress_namespace=k8s.get('ingressNamespace'), cidrs=defaultdict(list), pods={},
+                        pools=[], gateway=None, proxy_port=None, private=set(), extras=[])
+
+    def place(node, spec, where):
+        spec = spec or {}
+        if spec.get('cidrs'):
+            a.cidrs[node] += parse_cidrs(spec['cidrs'], f'{where}.cidrs')
+        if spec.get('kubernetes'):
+            a.pods[node] = (spec['kubernetes']['namespace'], dict(spec['kubernetes'].get('labels') or {}))
+
+    for node, spec in (t.get('nodes') or {}).items():
+        place(node, spec, f'nodes.{node}')
+    for i, pool in enumerate(t.get('workerPools') or []):
+        name = pool['name']
+        infra = pool.get('infrastructure') or {}
+        kube = pool.get('kubernetes') or {}
+        p = SimpleNamespace(node=f'worker-{name}', infra=f'infrastructure-{name}',
+                            placement=pool.get('placement', 'in-cluster'),
+                            namespace=kube.get('namespace', f'spacelift-workers-{name}'),
+                            labels=dict(kube.get('labels') or {}),
+                            infra_ports=norm([parse_port(x, f'workerPools[{i}].infrastructure.ports')[1:]
+                                              for x in infra.get('ports') or [443]]))
+        a.pools.append(p)
+        if pool.get('cidrs'):
+            a.cidrs[p.node] += parse_cidrs(pool['cidrs'], f'workerPools[{i}].cidrs')
+        place(p.infra, {k: v for k, v in infra.items() if k != 'ports'}, f'workerPools[{i}].infrastructure')
+    if not a.pools:
+        a.pools = [SimpleNamespace(node='worker', infra='infrastructure', placement='in-cluster',
+                                   namespace='spacelift-workers', labels={}, infra_ports=((443, 443),))]
+    if 'vcsGateway' in t:
+        g = t['vcsGateway'] or {}
+        a.gateway = SimpleNamespace(grpc=int(g.get('grpcPort', 1984)), http=int(g.get('httpPort', 1985)))
+        place('vcs-gateway-lb', g.get('loadBalancer'), 'vcsGateway.loadBalancer')
+    if t.get('egressProxy'):
+        a.proxy_port = int(t['egressProxy']['port'])
+        place('egress-proxy', t['egressProxy'], 'egressProxy')
+    for node, spec in (t.get('privateEndpoints') or {}).items():
+        a.private.add(node)
+        place(node, spec, f'privateEndpoints.{node}')
+    for i, e in enumerate(t.get('extraEgress') or []):
+        c = NONE
+        for x in e['ports']:
+            proto, lo, hi = parse_port(x, f'extraEgress[{i}].ports')
+            c = c | conns(proto, (lo, hi))
+        a.extras.append(SimpleNamespace(node=e['name'], sources=list(e['from']), conns=c,
+                                        https_only=[str(x) for x in e['ports']] in (['443'], ['443/tcp'])))
+        place(e['name'], e, f'extraEgress[{i}]')
+    ours = [a.namespace] + [p.namespace for p in a.pools if p.placement == 'in-cluster']
+    if 'kube-system' in ours or a.ingress_namespace in ours or a.namespace in ours[1:]:
+        raise Usage('the oracle fixture needs pool namespaces apart from the backend, ingress and kube-system ones')
+    return a
+
+
+def read_args(args_file, args_string):
+    """The topogen arguments of an args file (blank and '#' lines ignored, the others split on
+    whitespace) or string; a topology file given as the args file stands for `--topology FILE`."""
+    if args_file and args_file.endswith(('.yaml', '.yml', '.json')):
+        return ['--topology', args_file]
+    try:
+        with open(args_file or os.devnull) as f:
+            return [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()] \
+                if args_file else args_string.split()
+    except OSError as e:
+        raise Usage(str(e))
+
+
+def load_topology(targs):
+    """The topology of some topogen arguments: flags, or `--topology FILE`."""
+    if '--topology' in targs:
+        i = targs.index('--topology')
+        if i + 1 >= len(targs):
+            raise Usage('topogen args: --topology needs a file')
+        return parse_topology_file(targs[i + 1], targs[:i] + targs[i + 2:])
+    return parse_topogen_args(targs)
 
 
 # ---------------------------------------------------------------- fixture
@@ -271,19 +404,42 @@ class Pod:
 
 def fixture(a):
     ing = a.ingress_namespace or 'ingress-nginx'
-    other = next(n for n in ('other', 'other-1', 'other-2') if n not in (a.namespace, a.worker_namespace, ing))
-    b, w, inst = a.namespace, a.worker_namespace, 'app.kubernetes.io/instance'
+    pool_ns = [p.namespace for p in a.pools]
+    other = next(n for n in ('other', 'other-1', 'other-2') if n not in [a.namespace, ing] + pool_ns)
+    b, inst = a.namespace, 'app.kubernetes.io/instance'
     run = lambda i: {'workers.spacelift.io/run-id': f'run-{i}', 'workers.spacelift.io/worker': f'w-{i}'}  # noqa: E731
-    return [Pod(b, 'server-0', {NAME: 'spacelift-self-hosted', inst: 'spacelift'}, 'server'),
+    pods = [Pod(b, 'server-0', {NAME: 'spacelift-self-hosted', inst: 'spacelift'}, 'server'),
             Pod(b, 'drain-0', {NAME: 'spacelift-self-hosted-drain', inst: 'spacelift-drain'}, 'drain'),
-            Pod(b, 'scheduler-0', {NAME: 'spacelift-self-hosted-scheduler', inst: 'spacelift-scheduler'}, 'scheduler'),
-            Pod(b, 'misc-0', {'app': 'misc'}, 'misc'),
-            Pod(w, 'worker-0', run(1), 'worker'), Pod(w, 'worker-1', run(2), 'worker'),
-            Pod('kube-system', 'kube-dns-0', {'k8s-app': 'kube-dns'}, 'kube-dns'),
-            # a second kube-system pod, so that selecting kube-dns is not selecting the namespace
-            Pod('kube-system', 'kube-proxy-0', {'k8s-app': 'kube-proxy'}, 'kube-proxy'),
-            Pod(ing, 'ingress-controller-0', {NAME: 'ingress-nginx'}, 'ingress'),
-            Pod(other, 'other-0', {'app': 'other'}, 'other')]
+            Pod(b, 'scheduler-0', {NAME: 'spacelift-self-hosted-scheduler', inst: 'spacelift-scheduler'}, 'scheduler')]
+    if a.gateway:
+        pods.append(Pod(b, 'vcs-gateway-0', {NAME: 'spacelift-self-hosted-vcs-gateway',
+                                             inst: 'spacelift-vcs-gateway'}, 'vcs-gateway'))
+    pods.append(Pod(b, 'misc-0', {'app': 'misc'}, 'misc'))
+    # Two pods per pool (so that worker-to-worker isolation is tested too), with the pool's labels
+    # and per-run ones; external pools have pods only in the flags' fixture (foreign pods then).
+    runs = 0
+    for pool in a.pools:
+        if a.file_mode and pool.placement != 'in-cluster':
+            continue
+        for i in range(2):
+            runs += 1
+            pods.append(Pod(pool.namespace, f'{pool.node}-{i}', {**pool.labels, **run(runs)}, pool.node))
+    # A pod of a labelled pool's namespace that no pool selects: the namespace's default deny.
+    for ns in dict.fromkeys(p.namespace for p in a.pools if p.labels and p.placement == 'in-cluster'):
+        if not any(p.namespace == ns and not p.labels for p in a.pools):
+            pods.append(Pod(ns, 'idle-0', {'app': 'idle'}, 'idle'))
+    pods += [Pod('kube-system', 'kube-dns-0', {'k8s-app': 'kube-dns'}, 'kube-dns'),
+             # a second kube-system pod, so that selecting kube-dns is not selecting the namespace
+             Pod('kube-system', 'kube-proxy-0', {'k8s-app': 'kube-proxy'}, 'kube-proxy'),
+             Pod(ing, 'ingress-controller-0', {NAME: 'ingress-nginx'}, 'ingress'),
+             Pod(other, 'other-0', {'app': 'other'}, 'other')]
+    # External nodes living in the cluster, each beside a bystander of its namespace that it
+    # must not be confused with.
+    for node, (ns, labels) in sorted(a.pods.items()):
+        pods.append(Pod(ns, f'{node}-0', dict(labels) or {'app': node}, node))
+        if labels and not any(p.ns == ns and p.role == 'bystander' for p in pods):
+            pods.append(Pod(ns, 'bystander-0', {'app': 'bystander'}, 'bystander'))
+    return pods
 
 
 def fixture_yaml(pods):
@@ -307,36 +463,87 @@ def pod_where(pred):
     return lambda ep: isinstance(ep, Pod) and pred(ep)
 
 
+def pods_of(ns, labels):
+    return pod_where(lambda p: p.ns == ns and all(p.labels.get(k) == v for k, v in labels.items()))
+
+
+def node_matcher(a, node):
+    """Where a node is: its pods (and addresses, if given) when it lives in the cluster; the
+    cluster DNS pods for DNS without addresses; else its addresses, any when none were given."""
+    by_addr = in_addrs(a.cidrs.get(node) or ([] if node in a.pods else ANY))
+    if node in a.pods:
+        by_pod = pods_of(*a.pods[node])
+        return lambda ep: by_pod(ep) or by_addr(ep)
+    if node == 'dns' and 'dns' not in a.cidrs:
+        return pods_of('kube-system', {'k8s-app': 'kube-dns'})
+    return by_addr
+
+
 def expected_rules(a):
-    """(egress rules by role, ingress rules by role); a rule is (matcher, Conns)."""
-    addrs = lambda node: a.cidrs.get(node) or ANY                 # noqa: E731
-    ext = lambda node, c: (in_addrs(addrs(node)), c)              # noqa: E731
+    """(egress rules by role, ingress rules by role); a rule is (matcher, Conns). A role is a
+    component's node name: server, drain, scheduler, vcs-gateway, and each pool's worker node."""
+    def match(node):
+        return node_matcher(a, node)
+
     https, mqtt = conns('TCP', 443), conns('TCP', a.mqtt_port)
-    dns = ext('dns', DNS) if 'dns' in a.cidrs else \
-        (pod_where(lambda p: p.ns == 'kube-system' and p.labels.get('k8s-app') == 'kube-dns'), DNS)
-    pg = ext('postgres', conns('TCP', a.postgres_port))
-    optional = [ext(n, https) for on, n in ((a.with_sqs, 'sqs'), (a.with_iot_core, 'iot-core'),
+
+    def out(node, c, https_only=None):
+        """Egress to an external node; with a proxy, a connection on exactly 443/tcp to a node
+        that is not a private endpoint goes to the proxy instead (docs/topology-file.md)."""
+        exactly_https = c == https if https_only is None else https_only
+        if a.proxy_port and exactly_https and node not in a.private:
+            return (match('egress-proxy'), conns('TCP', a.proxy_port))
+        return (match(node), c)
+
+    dns = (match('dns'), DNS)
+    pg = out('postgres', conns('TCP', a.postgres_port))
+    optional = [out(n, https) for on, n in ((a.with_sqs, 'sqs'), (a.with_iot_core, 'iot-core'),
                                             (a.with_kms, 'kms')) if on]
-    backend = [pg, ext('object-storage', https), ext('vcs', https)] + optional + [dns]
-    server_pod = pod_where(lambda p: p.ns == a.namespace and p.labels.get(NAME) == 'spacelift-self-hosted')
-    egress = {'server': backend, 'drain': backend,
-              'scheduler': [pg] + ([ext('sqs', https)] if a.with_sqs else []) + [dns],
-              'worker': [ext('lb', https), ext('iot-core', https) if a.with_iot_core else (server_pod, mqtt),
-                         ext('object-storage', https), ext('vcs', https), ext('container-registry', https),
-                         ext('infrastructure', conns('TCP', *a.infra_ports)), dns]}
-    # The server's HTTP port: from the ingress controller's pods; else from the lb's addresses
-    # (a load balancer with IP targets reaches pods from its own addresses); else from anywhere.
-    if a.ingress_namespace:
-        http_from = pod_where(lambda p: p.ns == a.ingress_namespace)
-    elif 'lb' in a.cidrs:
-        http_from = in_addrs(a.cidrs['lb'])
-    else:
-        http_from = lambda ep: True   # noqa: E731
-    server_in = [(http_from, conns('TCP', HTTP_PORT))]
+    server_pod = pods_of(a.namespace, {NAME: 'spacelift-self-hosted'})
+    gateway_pod = pods_of(a.namespace, {NAME: 'spacelift-self-hosted-vcs-gateway'})
+    to_gateway = [(gateway_pod, conns('TCP', a.gateway.http))] if a.gateway else []
+    backend = [pg, out('object-storage', https), out('vcs', https)] + optional + to_gateway + [dns]
+    egress = {'server': list(backend), 'drain': list(backend),
+              'scheduler': [pg] + ([out('sqs', https)] if a.with_sqs else []) + [dns]}
+    if a.gateway:
+        egress['vcs-gateway'] = [pg, dns]
+    in_cluster = [p for p in a.pools if p.placement == 'in-cluster']
+    for p in in_cluster:
+        infra = conns('TCP', *p.infra_ports)
+        egress[p.node] = [(in_addrs(a.cidrs.get('lb') or ANY), https),   # lb is not proxied
+                          out('iot-core', https) if a.with_iot_core else (server_pod, mqtt),
+                          out('object-storage', https), out('vcs', https), out('container-registry', https),
+                          out(p.infra, infra, p.infra_ports == ((443, 443),)), dns]
+    for e in a.extras:
+        for source in e.sources:
+            if source in egress:
+                egress[source].append(out(e.node, e.conns, e.https_only))
+
+    def from_ingress(node):
+        """A load balancer's traffic: from the ingress controller's pods; else from the load
+        balancer's addresses (one with IP targets reaches pods from its own); else anywhere.
+        A load balancer given as pods (an ingress controller's) is those pods."""
+        if node in a.pods:
+            return match(node)
+        if a.ingress_namespace:
+            return pod_where(lambda p: p.ns == a.ingress_namespace)
+        if node in a.cidrs:
+            return in_addrs(a.cidrs[node])
+        return lambda ep: True
+
+    server_in = [(from_ingress('lb'), conns('TCP', HTTP_PORT))]
     if not a.with_iot_core:   # built-in broker
-        server_in.append((pod_where(lambda p: p.ns == a.worker_namespace), mqtt) if a.workers == 'in-cluster'
-                         else ext('clients', mqtt))
-    return egress, {'server': server_in}
+        server_in += [(pods_of(p.namespace, p.labels), mqtt) for p in in_cluster]
+        external = [p for p in a.pools if p.placement != 'in-cluster']
+        if external:   # an L4 load balancer passes the clients' (and external workers') addresses
+            server_in.append((in_addrs(a.cidrs.get('clients') or ANY), mqtt))
+            server_in += [(in_addrs(a.cidrs[p.node]), mqtt) for p in external if p.node in a.cidrs]
+    ingress = {'server': server_in}
+    if a.gateway:
+        ingress['vcs-gateway'] = [(from_ingress('vcs-gateway-lb'), conns('TCP', a.gateway.grpc)),
+                                  (pod_where(lambda q: q.role in ('server', 'drain') and q.ns == a.namespace),
+                                   conns('TCP', a.gateway.http))]
+    return egress, ingress
 
 
 def allowed(rules, ep):
@@ -481,15 +688,11 @@ def main():
         i = argv.index('--args')
         argv[i:i + 2] = ['--args=' + argv[i + 1]]
     o = ap.parse_args(argv)
-    try:   # args file: blank and '#' lines ignored, the others split on whitespace
-        with open(o.args_file or os.devnull) as f:
-            targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()] \
-                if o.args_file else o.args_string.split()
-    except OSError as e:
-        raise Usage(str(e))
-    a = parse_topogen_args(targs)
-    in_cluster = a.workers == 'in-cluster'
-    ours_ns = {a.namespace} | ({a.worker_namespace} if in_cluster else set())
+    targs = read_args(o.args_file, o.args_string)
+    a = load_topology(targs)
+    pool_nodes = [p.node for p in a.pools if p.placement == 'in-cluster']
+    in_cluster = bool(pool_nodes)
+    ours_ns = {a.namespace} | {p.namespace for p in a.pools if p.placement == 'in-cluster'}
     pods = fixture(a)
     docs, misplaced = read_policies(o.policies, ours_ns)
 
@@ -560,19 +763,25 @@ def main():
         return [f'{fmt_ep(s)} -> {fmt_ep(d)}  {c}' for s, d, c, _ in merge_atoms([r for r in rows if r[2]])]
 
     role = lambda *roles: lambda e: is_ours(e) and e.role in roles   # noqa: E731
-    addrs = lambda node: in_addrs(a.cidrs.get(node) or ANY)         # noqa: E731
+    addrs = lambda node: node_matcher(a, node)                      # noqa: E731
     https = conns('TCP', 443)
     named = [
         # an explicit infrastructure flow may overlap postgres: only reach beyond the spec fails
-        ('workers never reach postgres', reach(role('worker'), addrs('postgres'), conns('TCP', a.postgres_port),
+        ('workers never reach postgres', reach(role(*pool_nodes), addrs('postgres'), conns('TCP', a.postgres_port),
                                                expect) if in_cluster else None),
         ('the scheduler reaches 443 only with --with-sqs (and then only SQS)',
          reach(role('scheduler'), lambda d: not ((a.with_sqs and addrs('sqs')(d)) or
-                                                 (a.postgres_port == 443 and addrs('postgres')(d))), https)),
-        ('nothing reaches drain, scheduler or worker pods', reach(dst=role('drain', 'scheduler', 'worker'))),
+                                                 (a.postgres_port == 443 and addrs('postgres')(d))), https)
+         if not a.proxy_port and not any('scheduler' in e.sources for e in a.extras) else None),
+        ('nothing reaches drain, scheduler or worker pods', reach(dst=role('drain', 'scheduler', *pool_nodes))),
         ('nothing reaches the MQTT port with --with-iot-core',
          reach(dst=is_ours, only=conns('TCP', a.mqtt_port)) if a.with_iot_core else None),
         ('misc-0 is isolated', reach(role('misc')) + reach(dst=role('misc'))),
+        ('pods of pool namespaces that no pool selects are isolated',
+         reach(role('idle')) + reach(dst=role('idle')) if any(p.role == 'idle' for p in pods) else None),
+        ('the VCS gateway accepts only its gRPC port and its HTTP port',
+         reach(dst=role('vcs-gateway'), only=~(conns('TCP', a.gateway.grpc) | conns('TCP', a.gateway.http)))
+         if a.gateway else None),
         ("policies only in topogen's namespaces", misplaced),
     ]
     failed = [n for n, v in named if v]

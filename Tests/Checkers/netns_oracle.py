@@ -2,11 +2,16 @@
 """Independent oracle for topogen's host firewalls (iptables, nftables), judged by a real kernel.
 
     .venv/bin/python3 Tests/Checkers/netns_oracle.py --target iptables|nftables --dir DIR
-                      (--args-file examples/NAME.args | --args "...") [-v]
+                      (--args-file examples/NAME.args | --args-file examples/NAME.yaml | --args "...") [-v]
 
-Run as root. It parses the topogen arguments itself (own argparse, as k8s_oracle.py), loads
-DIR/<role>.sh or DIR/<role>.nft of the roles server, drain, scheduler, worker into network
-namespaces and proves in one run: (a) each ruleset loads for real; (b) applying twice changes
+Run as root. It parses the topogen arguments itself (own argparse, as k8s_oracle.py), and a
+topology file (`--topology FILE`, or a .yaml/.yml/.json --args-file; docs/topology-file.md, read
+with PyYAML: worker pools `worker-NAME` with their `infrastructure-NAME`, the VCS gateway and its
+load balancer, the egress proxy (a component's connection to an external service on exactly
+443/tcp goes to the proxy's CIDRs on its port, unless the service is a private endpoint), extra
+egress; only `cidrs` count, security groups, prefix lists and Kubernetes selectors mean "any"
+here), loads DIR/<role>.sh or DIR/<role>.nft of every role (server, drain, scheduler, each worker
+pool, vcs-gateway) into network namespaces and proves in one run: (a) each ruleset loads for real; (b) applying twice changes
 nothing, one jump per hooked chain, first in its chain; iptables: re-applying after a foreign rule
 was inserted above the jumps puts each jump back on top, once, and keeps the foreign rule; (c)
 Docker/kube-proxy-like chains and a foreign nft table survive apply and removal; (d) removal
@@ -31,7 +36,7 @@ source) and `other`, each with eth0 on one bridge, a /32 and a /128, on-link def
   address) becomes a second name of that endpoint (a role host gets a fresh address instead).
   Expectations follow from addresses (is the destination in a flow's CIDRs of its family?), never
   from names, so overlaps and "any" are judged correctly.
-- Containers behind the worker, as Docker lays them out: a bridge `docker0` (IPv4, IPv6) with
+- Containers behind the worker (the first worker pool's host), as Docker lays them out: a bridge `docker0` (IPv4, IPv6) with
   `container` and `container2` on it (veth ports), and a user-defined network `br-7e57c0de0001`
   (a veth) to `container3`; forwarding, Docker-like MASQUERADE, filter FORWARD policy DROP with
   `-j DOCKER-USER` first. Their networks are a /24 (/64) inside a CIDR the worker's egress flows
@@ -113,6 +118,7 @@ ECHO_DATA = b'echo ' + MAGIC   # not at MAGIC's offset: raw sockets see pings to
 STALE = 'TOPOGEN-STALE'   # a chain of an older topogen that `remove` must take out too
 INTRUDER = ['-p', 'tcp', '--dport', '8080', '-j', 'ACCEPT']   # a foreign rule inserted above the jumps
 KINDS = ('tcp', 'udp', 'icmp', 'sctp', 'loopback', 'into containers', 'between containers', 'related')
+WORKERS = {'worker'}   # the worker pools' roles, whose hosts filter forwarded (container) traffic; set by main
 
 
 class Usage(Exception):
@@ -138,8 +144,9 @@ def nets(s):
 
 def cidr_arg(s):
     node, sep, lst = s.partition('=')
-    if not sep or node not in NODES or not lst:
-        raise argparse.ArgumentTypeError(f'expected NODE=CIDR[,CIDR...], NODE one of {", ".join(NODES)}: {s!r}')
+    if not sep or not re.fullmatch(r'[a-z0-9]([a-z0-9-]*[a-z0-9])?', node) or not lst:
+        raise argparse.ArgumentTypeError(f'expected NODE=CIDR[,CIDR...], NODE one of {", ".join(NODES)} '
+                                         f'(or a node of the topology file): {s!r}')
     return node, nets(lst)
 
 
@@ -165,17 +172,89 @@ def parse_topogen_args(argv):
     for opt in ('--namespace', '--worker-namespace', '--ingress-namespace'):   # Kubernetes only
         p.add_argument(opt)
     p.add_argument('--workers', choices=['in-cluster', 'external'], default='in-cluster')
+    p.add_argument('--topology')
+    for flag in ('--with-sqs', '--with-iot-core', '--with-kms', '--postgres-port', '--mqtt-port'):
+        p.set_defaults(**{flag[2:].replace('-', '_'): None})
     a = p.parse_args(argv)
+    t = read_topology(a.topology) if a.topology else {}
+    options, ports = t.get('options') or {}, t.get('ports') or {}
+    for name, key in (('with_sqs', 'sqs'), ('with_iot_core', 'iotCore'), ('with_kms', 'kms')):
+        if getattr(a, name) is None:   # a flag overrides the file
+            setattr(a, name, bool(options.get(key, False)))
+    a.postgres_port = a.postgres_port or int(ports.get('postgres', 5432))
+    a.mqtt_port = a.mqtt_port or int(ports.get('mqtt', 1984))
     if a.with_iot_core and not a.with_sqs:
         raise Usage('topogen args: --with-iot-core requires --with-sqs')
     if a.mqtt_port == HTTP_PORT:
         raise Usage(f'topogen args: the MQTT port may not be the HTTP port {HTTP_PORT}')
-    a.infra_ports = sorted(set(a.infrastructure_port or [(443, 443)]))
-    a.ssh = [n for lst in a.allow_ssh_from for n in lst]
-    a.cidrs = defaultdict(list)   # node -> [ip_network]; lists of a repeated node merge
+    a.cidrs = defaultdict(list)   # node -> [ip_network]
+    for node, fields in (t.get('nodes') or {}).items():
+        a.cidrs[node] = file_nets(fields)
+    pools = t.get('workerPools')
+    if pools:
+        a.pools = []
+        for pool in pools:
+            worker, infra = f'worker-{pool["name"]}', f'infrastructure-{pool["name"]}'
+            infrastructure = pool.get('infrastructure') or {}
+            a.pools.append((worker, infra, sorted({file_port(x)[1] for x in infrastructure.get('ports', [443])})))
+            a.cidrs[worker], a.cidrs[infra] = file_nets(pool), file_nets(infrastructure)
+    else:
+        a.pools = [('worker', 'infrastructure', sorted(set(a.infrastructure_port or [(443, 443)])))]
+    gateway = t.get('vcsGateway')
+    a.gateway = None if gateway is None else (int(gateway.get('grpcPort', 1984)), int(gateway.get('httpPort', 1985)))
+    if gateway is not None:
+        a.cidrs['vcs-gateway'] = file_nets(gateway)
+        a.cidrs['vcs-gateway-lb'] = file_nets(gateway.get('loadBalancer') or {})
+    proxy = t.get('egressProxy')
+    a.proxy = None if proxy is None else int(proxy['port'])
+    if proxy is not None:
+        a.cidrs['egress-proxy'] = file_nets(proxy)
+    a.private = set(t.get('privateEndpoints') or {})
+    for node, fields in (t.get('privateEndpoints') or {}).items():
+        a.cidrs[node] = file_nets(fields) or a.cidrs.get(node, [])
+    a.extra = []   # (name, sources, [(proto, (lo, hi))], reason)
+    for extra in t.get('extraEgress') or []:
+        a.extra.append((extra['name'], list(extra['from']), [file_port(x) for x in extra['ports']]))
+        a.cidrs[extra['name']] = file_nets(extra)
+    flags = defaultdict(list)   # --cidr replaces the file's addresses of that node; repeats merge
     for node, ns in a.cidr:
-        a.cidrs[node] += ns
+        flags[node] += ns
+    a.cidrs.update(flags)
+    a.ssh = [n for lst in a.allow_ssh_from for n in lst] or a.cidrs.pop('admin', [])
+    a.cidrs.pop('admin', None)
+    a.cidrs = defaultdict(list, {k: v for k, v in a.cidrs.items() if v})
+    a.workers = [w for w, _, _ in a.pools]
+    a.roles = ['server', 'drain', 'scheduler'] + a.workers + (['vcs-gateway'] if a.gateway else [])
+    a.externals = EXTERNAL[:EXTERNAL.index('infrastructure')] + [i for _, i, _ in a.pools] + \
+        EXTERNAL[EXTERNAL.index('infrastructure') + 1:] + (['vcs-gateway-lb'] if a.gateway else []) + \
+        (['egress-proxy'] if a.proxy else []) + [n for n, _, _ in a.extra]
+    a.infra_ports = sorted({r for _, _, rs in a.pools for r in rs})
     return a
+
+
+def read_topology(path):
+    """A topology file (docs/topology-file.md), YAML or JSON, as plain data."""
+    try:
+        import yaml
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except (OSError, ImportError) as e:
+        raise Usage(f'topology file {path}: {e}')
+    except yaml.YAMLError as e:
+        raise Usage(f'topology file {path}: {e}')
+    return data or {}
+
+
+def file_nets(fields):
+    """The `cidrs` of a node's address fields; security groups, prefix lists and Kubernetes
+    selectors do not exist for a host firewall."""
+    return [ipaddress.ip_network(c, strict=False) for c in (fields or {}).get('cidrs') or []]
+
+
+def file_port(x):
+    """A port of a topology file: N, "N-M", "N/udp" (tcp unless said) -> (proto, (lo, hi))."""
+    text, _, proto = str(x).partition('/')
+    return proto or 'tcp', port_range(text)
 
 
 # ---------------------------------------------------------------- expected behaviour (flows.md)
@@ -188,23 +267,47 @@ def covers(ns, addr):
 
 
 def host_rules(a):
-    """(egress, ingress) per role, each a list of (nets, proto, [(lo, hi)]): flows.md on hosts."""
-    def tcp(node, *ports):
-        return nets_of(a, node), 'tcp', [p if isinstance(p, tuple) else (p, p) for p in ports]
+    """(egress, ingress) per role, each a list of (nets, proto, [(lo, hi)]): flows.md on hosts, the
+    topology file's worker pools, VCS gateway, extra egress and egress proxy (a component's
+    connection to an external service on exactly 443/tcp, unless the service is a private
+    endpoint, goes to the proxy's addresses on its port instead)."""
+    edges = {'lb', 'vcs-gateway-lb'}
+
+    def tcp(node, *ports, proto='tcp'):
+        ports = [p if isinstance(p, tuple) else (p, p) for p in ports]
+        if a.proxy and node not in edges and node not in a.roles and proto == 'tcp' and ports == [(443, 443)] \
+                and node not in a.private:
+            return nets_of(a, 'egress-proxy'), 'tcp', [(a.proxy, a.proxy)]
+        return nets_of(a, node), proto, ports
 
     def when(on, node):
         return [tcp(node, 443)] if on else []
-    dns = [(nets_of(a, 'dns'), 'udp', [(53, 53)]), tcp('dns', 53)]
+    dns = [(nets_of(a, 'dns'), 'udp', [(53, 53)]), (nets_of(a, 'dns'), 'tcp', [(53, 53)])]
     pg, pull = tcp('postgres', a.postgres_port), tcp('container-registry', 443)   # pull: <component>-image-pull
+    to_gateway = [tcp('vcs-gateway', a.gateway[1])] if a.gateway else []
     backend = [pg, tcp('object-storage', 443), tcp('vcs', 443)] + when(a.with_sqs, 'sqs') + \
-        when(a.with_iot_core, 'iot-core') + when(a.with_kms, 'kms') + [pull] + dns
-    egress = {'server': backend, 'drain': backend,
-              'scheduler': [pg] + when(a.with_sqs, 'sqs') + [pull] + dns,
-              'worker': [tcp('lb', 443), tcp('iot-core', 443) if a.with_iot_core else tcp('lb', a.mqtt_port),
-                         tcp('object-storage', 443), tcp('vcs', 443), pull,
-                         tcp('infrastructure', *a.infra_ports)] + dns}
-    ingress = {r: [(a.ssh, 'tcp', [(22, 22)])] for r in ROLES}
+        when(a.with_iot_core, 'iot-core') + when(a.with_kms, 'kms') + [pull] + dns + to_gateway
+    egress = {'server': backend, 'drain': list(backend),   # two lists: extra egress differs
+              'scheduler': [pg] + when(a.with_sqs, 'sqs') + [pull] + dns}
+    for worker, infra, infra_ports in a.pools:
+        egress[worker] = [tcp('lb', 443), tcp('iot-core', 443) if a.with_iot_core else tcp('lb', a.mqtt_port),
+                          tcp('object-storage', 443), tcp('vcs', 443), pull, tcp(infra, *infra_ports)] + dns
+    if a.gateway:
+        egress['vcs-gateway'] = [pg, pull] + dns
+    for name, sources, ports in a.extra:
+        for source in sources:
+            by_proto = defaultdict(list)
+            for proto, rng in ports:
+                by_proto[proto].append(rng)
+            if ports == [('tcp', (443, 443))]:   # the proxy takes exactly 443/tcp
+                egress[source].append(tcp(name, 443))
+            else:
+                egress[source] += [(nets_of(a, name), proto, rngs) for proto, rngs in by_proto.items()]
+    ingress = {r: [(a.ssh, 'tcp', [(22, 22)])] for r in a.roles}
     ingress['server'] += [tcp('lb', HTTP_PORT)] + ([] if a.with_iot_core else [tcp('lb', a.mqtt_port)])
+    if a.gateway:
+        ingress['vcs-gateway'] += [tcp('vcs-gateway-lb', a.gateway[0]), tcp('server', a.gateway[1]),
+                                   tcp('drain', a.gateway[1])]
     return egress, ingress
 
 
@@ -215,7 +318,8 @@ def permits(rules, addr, proto, port):
 def port_set(a):
     """Every port a flow mentions and some that nothing allows; range edges and their neighbours."""
     ports = {22, 53, 80, 443, 8080, 1983, 1984, 5432, a.postgres_port, a.mqtt_port}
-    for lo, hi in a.infra_ports:
+    ports |= set(a.gateway or ()) | ({a.proxy} if a.proxy else set())
+    for lo, hi in a.infra_ports + [rng for _, _, rs in a.extra for proto, rng in rs if proto == 'tcp']:
         ports |= {lo, hi, (lo + hi) // 2, max(lo - 1, 1), min(hi + 1, 65535)}
     return sorted(ports)
 
@@ -235,7 +339,7 @@ def expected(rules, worker, conts, p):
     if src.role:
         ok = permits(egress[src.role], dst.addr[v], proto, port)
     elif src in conts and dst is not worker:
-        ok, seen_from = permits(egress['worker'], dst.addr[v], proto, port), worker.addr[v]
+        ok, seen_from = permits(egress[worker.role], dst.addr[v], proto, port), worker.addr[v]
     if dst.role:
         ok = ok and permits(ingress[dst.role], seen_from, proto, port)
     return 'OPEN' if ok else 'FILTERED'
@@ -286,14 +390,14 @@ def plan(a, pid):
             return next((c for c in cands if c not in taken), None) or taken[cands[0]]
         return None
 
-    for name in NODES + ('admin', 'other'):
+    for name in a.roles + a.externals + ['admin', 'other']:
         ns = a.ssh if name == 'admin' else a.cidrs.get(name, [])
         got = {v: own(ns, v) for v in (4, 6)}
         holder = next((x for x in got.values() if isinstance(x, Ep)), None)
-        if holder and name not in ROLES:
+        if holder and name not in a.roles:
             holder.nodes.append(name)
             continue
-        ep = Ep(name, f'nso{pid}-{name}', name if name in ROLES else None)
+        ep = Ep(name, f'nso{pid}-{name}', name if name in a.roles else None)
         for v in (4, 6):
             ep.addr[v] = got[v] if got[v] and not isinstance(got[v], Ep) else next(fresh[v])
             taken[ep.addr[v]] = ep
@@ -318,7 +422,7 @@ def container_nets(a, fresh_net, free, taken):
     out of a Docker bridge), holding no endpoint address; else fresh (covered by "any" if at all)."""
     out = ({}, {})
     for v, size in ((4, 24), (6, 64)):
-        cands = list(dict.fromkeys(n for ns, _, _ in host_rules(a)[0]['worker'] for n in ns
+        cands = list(dict.fromkeys(n for ns, _, _ in host_rules(a)[0][a.workers[0]] for n in ns
                                    if n.version == v and 0 < n.prefixlen <= size))
         for c in out:
             for n in cands:
@@ -335,6 +439,11 @@ def container_nets(a, fresh_net, free, taken):
     return out
 
 
+def container_host(eps):
+    """The worker host the containers are behind: the first worker pool's."""
+    return next(e for e in eps if e.role in WORKERS)
+
+
 def holder(eps, node):
     return next(e for e in eps if node in e.nodes)
 
@@ -346,9 +455,10 @@ def sctp_ports(rules, ports):
 
 
 def make_probes(rules, eps, conts, ports, sctp):
-    """Connection probes (expectations set) and one-way packets (expectations set)."""
+    """Connection probes (expectations set) and one-way packets (expectations set). The
+    containers are behind the first worker pool's host."""
     roles = [e for e in eps if e.role]
-    worker = next(e for e in roles if e.role == 'worker')
+    worker = container_host(eps)
     cont, cont3 = conts[0], conts[-1]
     protos = [('tcp', ports), ('udp', UDP_PORTS), ('icmp', [0])] + \
         ([('sctp', sctp_ports(rules, ports))] if sctp else [])
@@ -457,7 +567,7 @@ def sctp_sockets(ns):
 def build(eps, conts, names):
     """Bridge, veths, addresses, routes, forwarding: a few `ip -batch` runs. Returns the containers
     kept: container2 (bridged on docker0) only where bridged traffic meets netfilter."""
-    br, worker = names[0], next(e for e in eps if e.role == 'worker')
+    br, worker = names[0], container_host(eps)
     must(['ip', '-batch', '-'], stdin=''.join(f'netns add {n}\n' for n in names))
     for n in names:   # link-locals usable at once: a router (the worker) solicits neighbours from its
         with in_ns(n):   # link-local, and while that is tentative (DAD, 1-2 s) it sends nothing
@@ -595,7 +705,7 @@ def hooks(role, docker=True):
     """iptables: the built-in (or Docker's) chain -> topogen's chain it must jump to, first and once.
     The worker's forwarded traffic: from DOCKER-USER where Docker made it, else from FORWARD."""
     return {'INPUT': 'TOPOGEN-INPUT', 'OUTPUT': 'TOPOGEN-OUTPUT'} | \
-        ({'DOCKER-USER' if docker else 'FORWARD': 'TOPOGEN-FORWARD'} if role == 'worker' else {})
+        ({'DOCKER-USER' if docker else 'FORWARD': 'TOPOGEN-FORWARD'} if role in WORKERS else {})
 
 
 def hook_problems(target, role, st, docker=True, when=''):
@@ -620,7 +730,7 @@ def hook_problems(target, role, st, docker=True, when=''):
         ours = lines[i:lines.index('}', i) if i < len(lines) else i]
         for hook in ('input', 'output', 'forward'):
             n = sum(f'type filter hook {hook} ' in ln for ln in ours)
-            if n != (0 if hook == 'forward' and role != 'worker' else 1):
+            if n != (0 if hook == 'forward' and role not in WORKERS else 1):
                 probs.append(f'table inet topogen has {n} base chains hooked to {hook}')
     return probs
 
@@ -711,13 +821,13 @@ def remove_phase(o, ep, results):
     r['problems'] += diff(r['s0'], state(ep.ns), title)
 
 
-def bare_worker(o, ns, results):
+def bare_worker(o, ns, results, worker='worker'):
     """iptables: on a host without Docker (no DOCKER-USER) the worker script hooks FORWARD, once and
     first, creates no DOCKER-USER, re-applies on top, and removes cleanly."""
     P = []
-    results['worker (no Docker)'] = {'problems': P}
-    f = os.path.join(o.dir, 'worker.sh')
-    chains = hooks('worker', docker=False)
+    results[f'{worker} (no Docker)'] = {'problems': P}
+    f = os.path.join(o.dir, f'{worker}.sh')
+    chains = hooks(worker, docker=False)
     for label, cmd in (('apply', ['sh', f]), ('remove', ['sh', f, 'remove'])):
         if label == 'remove':
             must(ipt_script(stale_lines(chains)), ns)
@@ -730,8 +840,8 @@ def bare_worker(o, ns, results):
         if any('DOCKER-USER' in ln for ln in st['iptables-save'] + st['ip6tables-save']):
             P.append(f'{label} without Docker created a DOCKER-USER chain')
         if label == 'apply':
-            P.extend(hook_problems('iptables', 'worker', st, docker=False, when='without Docker: '))
-            reapply_on_top(o, ns, f, 'worker', False, P, st)
+            P.extend(hook_problems('iptables', worker, st, docker=False, when='without Docker: '))
+            reapply_on_top(o, ns, f, worker, False, P, st)
         elif any('TOPOGEN' in ln for v in st.values() for ln in v):
             P.append(f'remove without Docker (with a stale chain {STALE} and extra jumps added) '
                      'left topogen rules behind')
@@ -998,7 +1108,9 @@ def main():
         argv[i:i + 2] = ['--args=' + argv[i + 1]]
     o = ap.parse_args(argv)
     try:   # args file: blank and '#' lines ignored, the others split on whitespace
-        if o.args_file:
+        if o.args_file and o.args_file.endswith(('.yaml', '.yml', '.json')):   # a topology file
+            targs = ['--topology', o.args_file]
+        elif o.args_file:
             with open(o.args_file) as f:
                 targs = [t for ln in f if not ln.lstrip().startswith('#') for t in ln.split()]
         else:
@@ -1006,9 +1118,14 @@ def main():
     except OSError as e:
         raise Usage(str(e))
     a = parse_topogen_args(targs)
+    global UDP_PORTS
+    WORKERS.clear()
+    WORKERS.update(a.workers)
+    UDP_PORTS = tuple(sorted(set(UDP_PORTS) | {lo for _, _, rs in a.extra for proto, (lo, hi) in rs if proto == 'udp'}
+                             | {hi for _, _, rs in a.extra for proto, (lo, hi) in rs if proto == 'udp'}))
     o.dir = os.path.abspath(o.dir)
     ext = 'sh' if o.target == 'iptables' else 'nft'
-    missing = [f'{r}.{ext}' for r in ROLES if not os.path.isfile(os.path.join(o.dir, f'{r}.{ext}'))]
+    missing = [f'{r}.{ext}' for r in a.roles if not os.path.isfile(os.path.join(o.dir, f'{r}.{ext}'))]
     if missing:
         raise Usage(f'missing in {o.dir}: {", ".join(missing)}')
     if os.geteuid() != 0:
@@ -1041,7 +1158,7 @@ def main():
         fixture = {v: docker_like(v, conts, vip) for v in (4, 6)}
         with ThreadPoolExecutor(len(roles) + 1) as pool:   # the four roles load side by side
             futs = [pool.submit(role_phase, o, e, fixture, results) for e in roles]
-            for f in futs + ([pool.submit(bare_worker, o, bare, results)] if bare else []):
+            for f in futs + ([pool.submit(bare_worker, o, bare, results, a.workers[0])] if bare else []):
                 f.result()   # a fixture error raises Usage here
         t_rules = time.monotonic()
         # All in flight at once where the open-file limit allows (it is raised to the hard limit);

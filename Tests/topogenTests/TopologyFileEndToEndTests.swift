@@ -88,4 +88,25 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("scheduler-sqs"))
     }
+
+    /// `topogen graph` prints the renderer's picture: the dot of the reference installation is
+    /// the one the README's image is drawn from.
+    @Test func graphPrintsThePictureOfTheInstallation() throws {
+        let dot = try Command.topogen(["graph", "--format", "dot"])
+        #expect(dot.status == 0 && dot.stderr.isEmpty)
+        let kept = try String(
+            contentsOf: Repository.root.appendingPathComponent("docs/reference-installation.dot"),
+            encoding: .utf8)
+        #expect(dot.stdout == kept)
+        let mermaid = try Command.topogen([
+            "graph", "--topology",
+            Repository.examples.appendingPathComponent("k8s-gateway.yaml").path,
+        ])
+        #expect(mermaid.status == 0)
+        #expect(mermaid.stdout.hasPrefix("flowchart LR\n"))
+        #expect(mermaid.stdout.contains("worker pool datacenter (external network)"))
+        let wrong = try Command.topogen(["graph", "--format", "png"])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("invalid value 'png' for '--format <format>'"))
+    }
 }

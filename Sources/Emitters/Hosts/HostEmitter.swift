@@ -1,7 +1,8 @@
 import TopologyModel
 
 /// What the iptables and nftables emitters share: the scope of a host firewall, the rulesets of
-/// the four component hosts, and the notes on the topology as a host firewall sees it.
+/// the component hosts (server, drain, scheduler, every worker pool, the VCS gateway), and the
+/// notes on the topology as a host firewall sees it.
 protocol HostEmitter: Emitter {
     /// The target's name in messages, for example `iptables`.
     var targetName: String { get }
@@ -17,21 +18,66 @@ extension HostEmitter {
     }
 
     /// A host firewall filters DNS, pulls its own images, reaches the broker through the load
-    /// balancer, and writes the rules of the four component hosts.
+    /// balancer, and writes the rules of every component host.
     public func scope(for topology: Topology) -> FlowScope { .hosts(topology) }
 
-    /// One file per component host, in the order server, drain, scheduler, worker.
+    /// One file per component host, in the order server, drain, scheduler, each worker pool,
+    /// VCS gateway: `server.sh`, ..., `worker-eu.sh`, `vcs-gateway.sh`.
     public func render(_ topology: Topology) -> Rendering {
         let flows = flows(for: topology)
-        let files = Node.components.map {
+        let files = topology.components.map {
             file(for: HostFirewall(role: $0, flows: flows, topology: topology), topology: topology)
         }
-        let addressed = Set(
-            flows.flatMap { [$0.source, $0.destination] }.filter { $0.kind != .component })
-        let diagnostics = unusedAddressWarnings(
-            topology, addressed: addressed, target: targetName,
-            componentHint: "each host's rules apply to the host itself, whatever its address")
+        // A component's addresses are used where it is the far end of another host's flow (the
+        // server and drain on the VCS gateway's host, the gateway on theirs).
+        var addressed: Set<Node> = []
+        for flow in flows {
+            if flow.source.kind != .component || flow.destination.kind == .component {
+                addressed.insert(flow.source)
+            }
+            if flow.destination.kind != .component || flow.source.kind == .component {
+                addressed.insert(flow.destination)
+            }
+        }
+        let diagnostics =
+            unusedAddressWarnings(
+                topology, addressed: addressed, target: targetName,
+                componentHint: "each host's rules apply to the host itself, whatever its address")
+            + selectorWarnings(topology)
         return Rendering(files: files, diagnostics: diagnostics)
+    }
+
+    /// Warnings for the ways of naming a node that host firewalls cannot use: security groups
+    /// and prefix lists (AWS), pod selectors (Kubernetes). A host rule matches addresses only,
+    /// so such a node is its CIDRs here, or any address without them.
+    ///
+    /// For example: `warning: the security groups of 'postgres' have no effect on the iptables
+    /// target`, hint `host firewalls match addresses only: without cidrs, 'postgres' is any
+    /// address here`.
+    func selectorWarnings(_ topology: Topology) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for node in topology.nodes {
+            var kinds: [String] = []
+            if topology.aws.securityGroups[node] != nil { kinds.append("security groups") }
+            if topology.aws.prefixLists[node] != nil { kinds.append("prefix lists") }
+            if topology.kubernetes.podSelectors[node] != nil {
+                kinds.append("Kubernetes pod selector")
+            }
+            guard !kinds.isEmpty else { continue }
+            let verb = kinds == ["Kubernetes pod selector"] ? "has" : "have"
+            let hint =
+                node.kind == .component
+                ? "each host's rules apply to the host itself"
+                : topology.hasAddresses(node)
+                    ? "host firewalls match addresses only: the cidrs of '\(node)' are used"
+                    : "host firewalls match addresses only: without cidrs, '\(node)' is any address here"
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    "the \(kinds.joined(separator: " and ")) of '\(node)' \(verb) no effect on the \(targetName) target",
+                    hint: hint))
+        }
+        return diagnostics
     }
 
     /// The header lines every host file starts with, as comments without their `#`.
@@ -50,7 +96,11 @@ extension HostEmitter {
         let implemented = Set(firewall.rules.flatMap(\.flows))
         for flow in flows(for: topology) where implemented.contains(flow.id) {
             let ports = flow.ports.map(\.description).joined(separator: ", ")
-            lines.append("  \(flow.id): \(flow.source) -> \(flow.destination) \(ports)")
+            var line = "  \(flow.id): \(flow.source) -> \(flow.destination) \(ports)"
+            if let reason = firewall.reasons[flow.id] {
+                line += " (\(HostComment.sanitized(reason)))"
+            }
+            lines.append(line)
         }
         if !topology.hasAddresses(.admin) {
             lines += [

@@ -1,6 +1,6 @@
 import TopologyModel
 
-/// The firewall of one component host, independent of the tool that loads it: which packets its
+/// The firewall of one component host (`server`, `worker-eu`, `vcs-gateway`), independent of the tool that loads it: which packets its
 /// input, output and (on the worker, for containers) forward paths accept. The iptables and
 /// nftables emitters render the same `HostFirewall`, so the two targets cannot disagree.
 ///
@@ -25,10 +25,13 @@ struct HostFirewall: Hashable, Sendable {
     var role: Node
     /// The rules, in order, within each path and family.
     var rules: [HostRule]
+    /// The user's reasons of the extra egress flows among the rules' flows, by flow id, which
+    /// the rules' comments carry after the ids (see ``HostComment``).
+    var reasons: [String: String]
 
-    /// Whether the host filters forwarded container traffic (the worker, whose runs execute in
-    /// containers).
-    var filtersContainers: Bool { role == .worker }
+    /// Whether the host filters forwarded container traffic: a worker pool's host (`worker`,
+    /// `worker-eu`), whose runs execute in containers.
+    var filtersContainers: Bool { role.role == .worker }
 
     /// The paths the firewall filters.
     var paths: [HostRule.Path] { filtersContainers ? HostRule.Path.allCases : [.input, .output] }
@@ -41,13 +44,17 @@ struct HostFirewall: Hashable, Sendable {
     /// The host firewall of `role` for the flows of a topology.
     init(role: Node, flows: [Flow], topology: Topology) {
         self.role = role
+        var reasons: [String: String] = [:]
+        for flow in flows where flow.condition == .extraEgress {
+            reasons[flow.id] = flow.description
+        }
         var rules: [HostRule] = []
         var index: [HostRule.Match: Int] = [:]
         let paths: [(HostRule.Path, KeyPath<Flow, Node>, KeyPath<Flow, Node>)] = [
             (.input, \.destination, \.source), (.output, \.source, \.destination),
             (.forward, \.source, \.destination),
         ]
-        for (path, own, far) in paths where path != .forward || role == .worker {
+        for (path, own, far) in paths where path != .forward || role.role == .worker {
             for family in IPFamily.allCases {
                 for flow in flows where flow[keyPath: own] == role {
                     let cidrs = topology.addresses(of: flow[keyPath: far]).filter {
@@ -72,6 +79,14 @@ struct HostFirewall: Hashable, Sendable {
             }
         }
         self.rules = rules
+        let implemented = Set(rules.flatMap(\.flows))
+        self.reasons = reasons.filter { implemented.contains($0.key) }
+    }
+
+    /// The comments of one rule: its flow ids, split into groups that fit in `limit` bytes,
+    /// each followed by the reasons of its extra egress flows (see ``HostComment``).
+    func comments(_ rule: HostRule, limit: Int) -> [String] {
+        HostComment.comments(flows: rule.flows, reasons: reasons, limit: limit)
     }
 }
 

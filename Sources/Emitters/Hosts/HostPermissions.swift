@@ -19,11 +19,12 @@ enum HostPermissions {
 
     /// The permissions the host firewall of `role` must grant, for the flows `emitter` renders.
     ///
-    /// - Returns: Nothing when `role` is `nil` or no component: reading needs `--role`.
+    /// - Returns: Nothing when `role` is `nil` or no component of the topology: reading needs
+    ///   `--role`.
     static func expected(
         _ emitter: some HostEmitter, topology: Topology, role: Node?
     ) -> [Permission] {
-        guard let role, Node.components.contains(role) else { return [] }
+        guard let role, topology.components.contains(role) else { return [] }
         let flows = emitter.flows(for: topology)
         let byID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let firewall = HostFirewall(role: role, flows: flows, topology: topology)
@@ -121,9 +122,12 @@ enum HostPermissions {
     }
 
     /// The flow ids a rule's comment names: a comma-separated list of ids such as
-    /// `server-postgres,server-dns`, as topogen writes them; any other comment names none.
-    static func flows(inComment comment: String?) -> [String] {
-        guard let comment, !comment.isEmpty else { return [] }
+    /// `server-postgres,server-dns`, as topogen writes them, optionally followed by `: ` and
+    /// reasons (`server-otel-collector: Telemetry`); any other comment names none.
+    static func flows(inComment text: String?) -> [String] {
+        guard let text, !text.isEmpty else { return [] }
+        // The ids stand before the reasons of extra egress (see HostComment).
+        let comment = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
         var hyphen = false
         var previous = UInt8(ascii: ",")
         for byte in comment.utf8 {

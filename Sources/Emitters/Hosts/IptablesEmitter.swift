@@ -1,9 +1,10 @@
 import TopologyModel
 
 /// Renders each component host's flows as a POSIX `sh` script that applies them with iptables
-/// and ip6tables: `server.sh`, `drain.sh`, `scheduler.sh`, `worker.sh`.
+/// and ip6tables: `server.sh`, `drain.sh`, `scheduler.sh`, one per worker pool (`worker.sh`,
+/// `worker-eu.sh`), and `vcs-gateway.sh` with a VCS gateway.
 ///
-/// The rules live in topogen's own chains, `TOPOGEN-INPUT`, `TOPOGEN-OUTPUT` and, on the worker,
+/// The rules live in topogen's own chains, `TOPOGEN-INPUT`, `TOPOGEN-OUTPUT` and, on a worker,
 /// `TOPOGEN-FORWARD`, loaded atomically with `iptables-restore --noflush` (which replaces the
 /// chains' contents and nothing else); the script then puts one jump at the top of `INPUT` and
 /// `OUTPUT`, and on the worker of Docker's `DOCKER-USER` when Docker is present or of `FORWARD`
@@ -94,9 +95,10 @@ public struct IptablesEmitter: HostEmitter {
                 words += ["-p", transport, "-m", transport, "--dport"]
                 words.append(
                     range.isSinglePort ? "\(range.lower)" : "\(range.lower):\(range.upper)")
-                words += ["-m", "comment", "--comment", "\"\(rule.flows.joined(separator: ","))\""]
-                words += ["-j", verdict]
-                lines.append(words.joined(separator: " "))
+                for comment in firewall.comments(rule, limit: HostComment.iptablesLimit) {
+                    let commented = words + ["-m", "comment", "--comment", "\"\(comment)\""]
+                    lines.append((commented + ["-j", verdict]).joined(separator: " "))
+                }
             }
             lines.append("-A \(chain) -j DROP")
         }

@@ -11,7 +11,7 @@ import TopologyModel
 ///
 /// Only the `filter` table is compared: `nat` does not filter, and a `DROP` in `raw`, `mangle`
 /// or `security` is not evaluated (a warning says where the first is). The paths start at the
-/// built-in chains `INPUT`, `OUTPUT` and `FORWARD`, the latter for the worker only (the other
+/// built-in chains `INPUT`, `OUTPUT` and `FORWARD`, the latter for workers only (the other
 /// components run no containers), and follow jumps and gotos into any chain (Docker's, kube-proxy's,
 /// topogen's) as ``HostProgram`` describes; which chain a rule is written in does not matter.
 /// Targets: `ACCEPT`; `DROP` and `REJECT` (both deny); `RETURN`; jumps and gotos; targets that
@@ -31,13 +31,13 @@ struct IptablesReader: RuleReader {
     func read(_ inputs: [InputText], topology: Topology, options: ReadOptions) throws(ReadError)
         -> DeployedRules
     {
-        let role = try HostPermissions.role(options, target: "iptables")
+        let role = try HostPermissions.role(options, topology: topology, target: "iptables")
         var filters: [IPFamily: IptablesSaveDocument.Table] = [:]
         var families: [IPFamily: SourceLocation] = [:]
         var diagnostics: [Diagnostic] = []
         for input in inputs {
             let document = try IptablesSaveDocument(input)
-            if let scriptRole = document.scriptRole, scriptRole != role {
+            if let scriptRole = document.scriptRole, scriptRole != role.name {
                 diagnostics.append(
                     Diagnostic(
                         .warning,
@@ -77,7 +77,7 @@ struct IptablesReader: RuleReader {
         var permissions: [Permission] = []
         var unreadable: [Unreadable] = []
         let paths: [HostRule.Path] =
-            role == .worker ? [.input, .output, .forward] : [.input, .output]
+            role.role == .worker ? [.input, .output, .forward] : [.input, .output]
         for family in IPFamily.allCases {
             guard let header = families[family] else { continue }
             let program: HostProgram
@@ -242,22 +242,24 @@ struct IptablesReader: RuleReader {
 }
 
 extension HostPermissions {
-    /// The component host whose rules are read (`--role`).
+    /// The component host whose rules are read (`--role`): one of the topology's components,
+    /// for example `server` or `worker-eu`.
     ///
-    /// - Throws: ``ReadError`` without `--role`, or when it names no component.
-    static func role(_ options: ReadOptions, target: String) throws(ReadError) -> Node {
+    /// - Throws: ``ReadError`` without `--role`, or when it names no component of the topology.
+    static func role(_ options: ReadOptions, topology: Topology, target: String) throws(ReadError)
+        -> Node
+    {
+        let hint = "--role " + topology.components.map(\.name).joined(separator: "|")
         guard let role = options.role else {
             throw ReadError(diagnostics: [
                 Diagnostic(
                     .error, "the \(target) target needs the role of the host whose rules these are",
-                    hint: "--role server|drain|scheduler|worker")
+                    hint: hint)
             ])
         }
-        guard Node.components.contains(role) else {
+        guard topology.components.contains(role) else {
             throw ReadError(diagnostics: [
-                Diagnostic(
-                    .error, "'\(role)' is no component host",
-                    hint: "--role server|drain|scheduler|worker")
+                Diagnostic(.error, "'\(role)' is no component host of the topology", hint: hint)
             ])
         }
         return role

@@ -1,10 +1,11 @@
 import TopologyModel
 
 /// Renders each component host's flows as an nftables ruleset: `server.nft`, `drain.nft`,
-/// `scheduler.nft`, `worker.nft`, each loadable with `nft -f`.
+/// `scheduler.nft`, one per worker pool (`worker.nft`, `worker-eu.nft`), and `vcs-gateway.nft`
+/// with a VCS gateway, each loadable with `nft -f`.
 ///
 /// A ruleset owns one table, `table inet topogen`, with base chains `input` and `output` (and
-/// `forward` on the worker, for containers' traffic) whose policy is drop. Loading it creates the
+/// `forward` on a worker, for containers' traffic) whose policy is drop. Loading it creates the
 /// table if missing, deletes it and defines it anew in one transaction, so loading twice leaves
 /// the same ruleset as loading once; no other table is touched. `nft delete table inet topogen`
 /// removes it. The semantics and comments are those of ``IptablesEmitter``: both render the same
@@ -14,8 +15,6 @@ import TopologyModel
 public struct NftablesEmitter: HostEmitter {
     /// The table every ruleset owns.
     static let table = "inet topogen"
-    /// The longest comment nft accepts.
-    static let maximumComment = 128
 
     /// Creates the emitter.
     public init() {}
@@ -81,22 +80,22 @@ public struct NftablesEmitter: HostEmitter {
                 })
             {
                 pendingIPv6.remove(at: twin)
-                lines += statements(rule, path: path, familyMatch: nil)
+                lines += statements(rule, firewall, path: path, familyMatch: nil)
             } else {
-                lines += statements(rule, path: path, familyMatch: .ipv4)
+                lines += statements(rule, firewall, path: path, familyMatch: .ipv4)
             }
         }
         for rule in pendingIPv6 {
-            lines += statements(rule, path: path, familyMatch: .ipv6)
+            lines += statements(rule, firewall, path: path, familyMatch: .ipv6)
         }
         lines.append("\t}")
         return lines
     }
 
     /// The rule as nft statements: one per comment-sized group of flows.
-    private func statements(_ rule: HostRule, path: HostRule.Path, familyMatch: IPFamily?)
-        -> [String]
-    {
+    private func statements(
+        _ rule: HostRule, _ firewall: HostFirewall, path: HostRule.Path, familyMatch: IPFamily?
+    ) -> [String] {
         var words: [String] = []
         let direction = path == .input ? "saddr" : "daddr"
         switch (familyMatch, rule.peer) {
@@ -109,22 +108,9 @@ public struct NftablesEmitter: HostEmitter {
             rule.port.transport.rawValue, "dport",
             range.isSinglePort ? "\(range.lower)" : "\(range.lower)-\(range.upper)", "accept",
         ]
-        return Self.commentGroups(rule.flows).map {
+        return firewall.comments(rule, limit: HostComment.nftLimit).map {
             "\t\t" + (words + ["comment", "\"\($0)\""]).joined(separator: " ")
         }
-    }
-
-    /// The flow ids joined by commas, split where a comment would pass nft's limit.
-    static func commentGroups(_ flows: [String]) -> [String] {
-        var groups: [String] = []
-        for flow in flows {
-            if let last = groups.last, last.count + 1 + flow.count <= maximumComment {
-                groups[groups.count - 1] = last + "," + flow
-            } else {
-                groups.append(flow)
-            }
-        }
-        return groups
     }
 }
 

@@ -10,7 +10,7 @@ import TopologyModel
 /// described by ``NftRuleset`` (which tables and chains), ``HostProgram`` (how base chains,
 /// jumps and verdicts combine) and ``NftExpression`` and ``HostMatch`` (what a rule matches).
 /// A hook without any base chain filters nothing: everything is allowed there. The forward hook
-/// is compared for the worker only (the other components run no containers).
+/// is compared for workers only (the other components run no containers).
 ///
 /// For example: topogen's `server.nft` loaded on a host that also has Docker's and
 /// kube-proxy's chains (through iptables-nft) reads as exactly the server's flows: both the
@@ -23,7 +23,7 @@ struct NftablesReader: RuleReader {
     func read(_ inputs: [InputText], topology: Topology, options: ReadOptions) throws(ReadError)
         -> DeployedRules
     {
-        let role = try HostPermissions.role(options, target: "nftables")
+        let role = try HostPermissions.role(options, topology: topology, target: "nftables")
         var ruleset = NftRuleset()
         for input in inputs {
             let first = input.contents.utf8.first { ![32, 9, 10, 13].contains($0) }
@@ -37,7 +37,7 @@ struct NftablesReader: RuleReader {
         var unreadable: [Unreadable] = []
         var diagnostics: [Diagnostic] = []
         let paths: [HostRule.Path] =
-            role == .worker ? [.input, .output, .forward] : [.input, .output]
+            role.role == .worker ? [.input, .output, .forward] : [.input, .output]
         let file = inputs.first?.name ?? ""
         let reads = ruleset.readRules()
         for family in IPFamily.allCases {

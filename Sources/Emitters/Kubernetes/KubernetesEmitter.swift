@@ -3,23 +3,30 @@ public import TopologyModel
 /// Renders flows as Kubernetes `networking.k8s.io/v1` NetworkPolicies in one multi-document
 /// YAML stream, `networkpolicies.yaml`.
 ///
-/// The stream holds a default-deny policy (ingress and egress) for every pod of the backend
-/// namespace, then one policy per component that allows exactly its flows. Components are
-/// selected by the labels of Spacelift's Helm chart `spacelift-self-hosted`. The worker policy
-/// selects every pod of the worker namespace (run pods carry per-run labels) for ingress and
-/// egress, so it is also that namespace's default deny. Each rule is preceded by comments naming
-/// the flows it implements; flows with the same peers and ports share a rule, and a flow inside
-/// a wider one is named on the wider rule, so that no rule is redundant (NCA's sanity check
-/// rejects redundant rules).
+/// The stream holds default-deny policies (ingress and egress), then one policy per component
+/// that allows exactly its flows: server, drain, scheduler, every in-cluster worker pool, and
+/// the VCS gateway. Backend components are selected by the labels of Spacelift's Helm chart
+/// `spacelift-self-hosted` in the backend namespace (the gateway by
+/// `app.kubernetes.io/name: spacelift-self-hosted-vcs-gateway`). A pool's policy,
+/// `spacelift-worker-NAME`, lives in the pool's namespace and selects the pool's pod labels; a
+/// pool without labels selects every pod of its namespace (run pods carry per-run labels), so
+/// it is also that namespace's default deny; a namespace whose pools all have labels gets a
+/// `spacelift-default-deny` of its own, like the backend namespace. Pools of external workers
+/// get no policy. Each rule is preceded by comments naming the flows it implements; flows with
+/// the same peers and ports share a rule, and a flow inside a wider one is named on the wider
+/// rule, so that no rule is redundant (NCA's sanity check rejects redundant rules).
 ///
-/// Peers: in-cluster components by `namespaceSelector` (`kubernetes.io/metadata.name`) plus
-/// `podSelector`; the load balancer's traffic to the server's HTTP port from the pods of
-/// `--ingress-namespace`, else from the `lb` addresses, else from any source; external nodes by
-/// `ipBlock` with the user's CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the
-/// cluster DNS pods (`k8s-app: kube-dns` in `kube-system`), or to the `dns` CIDRs when the user
-/// gave some (for example NodeLocal DNSCache's `169.254.20.10/32`). With `--workers external`
-/// the worker namespace gets no policies, and the server's MQTT port admits the `clients`
-/// addresses, which an L4 load balancer passes through.
+/// Peers: components by `namespaceSelector` (`kubernetes.io/metadata.name`) plus `podSelector`;
+/// the load balancers' traffic to the server's HTTP port and to the VCS gateway's gRPC port from
+/// the pods of `--ingress-namespace`, else from the `lb` (`vcs-gateway-lb`) addresses, else from
+/// any source; external nodes that live in the cluster (`kubernetes.podSelectors`: in-cluster
+/// Postgres, a telemetry collector, the egress proxy) by namespace and pod selector, plus
+/// `ipBlock`s when the user also gave CIDRs; other external nodes by `ipBlock` with the user's
+/// CIDRs, `0.0.0.0/0` and `::/0` when none were given; DNS to the cluster DNS pods (`k8s-app:
+/// kube-dns` in `kube-system`), or to the `dns` CIDRs when the user gave some (for example
+/// NodeLocal DNSCache's `169.254.20.10/32`). With external workers the server's MQTT port admits
+/// the `clients` addresses, which an L4 load balancer passes through, and those of every
+/// external pool with addresses. Extra egress rules carry the user's reason as their comment.
 ///
 /// For example: `topogen --target k8s` writes five policies: `spacelift-default-deny`,
 /// `spacelift-server`, `spacelift-drain` and `spacelift-scheduler` in `spacelift`, and
@@ -37,6 +44,7 @@ public struct KubernetesEmitter: Emitter {
         .server: ["app.kubernetes.io/name": "spacelift-self-hosted"],
         .drain: ["app.kubernetes.io/name": "spacelift-self-hosted-drain"],
         .scheduler: ["app.kubernetes.io/name": "spacelift-self-hosted-scheduler"],
+        .vcsGateway: ["app.kubernetes.io/name": "spacelift-self-hosted-vcs-gateway"],
     ]
     /// The cluster DNS pods.
     static let clusterDNS = NetworkPolicyPeer.pods(
@@ -85,7 +93,7 @@ public struct KubernetesEmitter: Emitter {
     }
 
     /// The flows of every component the target enforces, in the order the policies are written:
-    /// server, drain, scheduler, and the worker when it runs in the cluster.
+    /// server, drain, scheduler, every in-cluster pool, and the VCS gateway.
     func componentFlows(for topology: Topology) -> [ComponentFlows] {
         let placement = topology.kubernetes
         let flows = flows(for: topology)
@@ -107,46 +115,91 @@ public struct KubernetesEmitter: Emitter {
         topology.components.filter { topology.workerPool(of: $0)?.placement != .external }
     }
 
-    /// The policies, in the order they are written.
+    /// The namespaces that get a `spacelift-default-deny` policy: the backend namespace, then
+    /// every in-cluster pool's namespace where no pool's policy selects every pod (a pool with
+    /// labels selects only its pods, so the rest of its namespace needs a default deny of its
+    /// own).
+    ///
+    /// For example: the reference installation denies in `spacelift` only (the pool `worker`
+    /// selects every pod of `spacelift-workers`); a pool labelled `{pool: eu}` in
+    /// `spacelift-workers` adds a default deny there.
+    func defaultDenyNamespaces(of topology: Topology) -> [String] {
+        var namespaces = [topology.kubernetes.namespace]
+        let pools = topology.workerPools.filter { $0.placement == .inNetwork }
+        for pool in pools where !namespaces.contains(pool.namespace) {
+            let coveredByAPool = pools.contains {
+                $0.namespace == pool.namespace && $0.podLabels.isEmpty
+            }
+            if !coveredByAPool { namespaces.append(pool.namespace) }
+        }
+        return namespaces
+    }
+
+    /// The policies, in the order they are written: the default denies, then one policy per
+    /// component (server, drain, scheduler, every in-cluster pool, the VCS gateway).
     func policies(for topology: Topology) -> [NetworkPolicy] {
-        let placement = topology.kubernetes
-        let denial = NetworkPolicy(
-            name: "spacelift-default-deny", namespace: placement.namespace,
-            comments: [
-                "Default deny: no pod of \(placement.namespace) sends or receives anything",
-                "that a policy below does not allow.",
-            ],
-            labels: [Self.managedByLabel.0: Self.managedByLabel.1], annotations: [:],
-            podSelector: [:], ingress: [], egress: [])
+        let labels = [Self.managedByLabel.0: Self.managedByLabel.1]
+        let denials = defaultDenyNamespaces(of: topology).map { namespace in
+            NetworkPolicy(
+                name: "spacelift-default-deny", namespace: namespace,
+                comments: [
+                    "Default deny: no pod of \(namespace) sends or receives anything",
+                    "that a policy below does not allow.",
+                ],
+                labels: labels, annotations: [:], podSelector: [:], ingress: [], egress: [])
+        }
         let allowances = componentFlows(for: topology).map { entry in
             let component = entry.component
-            let namespace = entry.namespace
+            let pool = topology.workerPool(of: component)
             return NetworkPolicy(
-                name: "spacelift-\(component)", namespace: namespace,
-                comments: component.role == .worker
-                    ? [
-                        "The workers: every pod of \(namespace), since run pods carry per-run labels.",
-                        "It selects every pod for ingress and egress, so it is also the namespace's",
-                        "default deny: a separate one would be redundant.",
-                    ] : ["The \(component): pods labelled as Spacelift's Helm chart labels them."],
-                labels: [Self.managedByLabel.0: Self.managedByLabel.1],
+                name: "spacelift-\(component)", namespace: entry.namespace,
+                comments: pool.map { comments(for: $0) }
+                    ?? [
+                        "The \(component.role == .vcsGateway ? "VCS gateway" : component.name): pods labelled as Spacelift's Helm chart labels them."
+                    ],
+                labels: labels,
                 annotations: [
                     Self.flowsAnnotation: (entry.ingress + entry.egress).map(\.flow.id).joined(
                         separator: ",")
                 ],
-                podSelector: Self.componentLabels[component] ?? [:],
+                podSelector: pool?.podLabels ?? Self.componentLabels[component] ?? [:],
                 ingress: RuleMerger().rules(entry.ingress),
                 egress: RuleMerger().rules(entry.egress))
         }
-        return [denial] + allowances
+        return denials + allowances
+    }
+
+    /// The comments above a pool's policy.
+    private func comments(for pool: WorkerPool) -> [String] {
+        let namespace = pool.namespace
+        let workers = pool.name.map { "The workers of pool '\($0)'" } ?? "The workers"
+        guard pool.podLabels.isEmpty else {
+            let labels = pool.podLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            return [
+                "\(workers): the pods of \(namespace) labelled \(labels.joined(separator: ", ")).",
+                "The namespace's own default deny isolates its other pods.",
+            ]
+        }
+        guard pool.name == nil else {
+            return [
+                "\(workers): every pod of \(namespace), since run pods carry",
+                "per-run labels. It selects every pod for ingress and egress, so it is also the",
+                "namespace's default deny: a separate one would be redundant.",
+            ]
+        }
+        return [
+            "\(workers): every pod of \(namespace), since run pods carry per-run labels.",
+            "It selects every pod for ingress and egress, so it is also the namespace's",
+            "default deny: a separate one would be redundant.",
+        ]
     }
 
     /// How the far end of a flow is selected.
     private enum FarEnd {
-        /// Pods, by namespace and labels.
-        case pods(NetworkPolicyPeer)
-        /// The addresses of a node.
-        case addresses(of: Node, note: String?)
+        /// Pods, by namespace and labels, and the node's addresses when the user gave some.
+        case pods(NetworkPolicyPeer, addresses: [CIDR] = [])
+        /// The addresses of some nodes.
+        case addresses(of: [Node], note: String?)
         /// Any source, with the reason.
         case anySource(note: String)
     }
@@ -165,33 +218,58 @@ public struct KubernetesEmitter: Emitter {
                     namespace: pool?.namespace ?? WorkerPool.defaultNamespace,
                     labels: pool?.podLabels ?? [:]))
         case .lb where flow.id == "lb-server-mqtt":
+            // An L4 load balancer passes the sources' addresses through: the clients', and
+            // those of external pools whose addresses the user gave (the others are taken to
+            // be among the clients).
+            let pools = topology.workerPools.filter {
+                $0.placement == .external && topology.hasAddresses($0.node)
+            }
             return .addresses(
-                of: .clients, note: "the MQTT load balancer passes the clients' addresses through")
-        case .lb where flow.destination == .server:
+                of: [.clients] + pools.map(\.node),
+                note: pools.isEmpty
+                    ? "the MQTT load balancer passes the clients' addresses through"
+                    : "the MQTT load balancer passes the clients' and external workers' addresses through"
+            )
+        case .lb where flow.destination == .server,
+            .vcsGatewayLB where flow.destination == .vcsGateway:
+            if let pods = placement.podSelectors[node] {
+                return .pods(
+                    .pods(namespace: pods.namespace, labels: pods.labels),
+                    addresses: topology.addresses[node] ?? [])
+            }
             if let namespace = placement.ingressNamespace {
                 return .pods(.pods(namespace: namespace, labels: [:]))
             }
-            if topology.hasAddresses(.lb) {
-                return .addresses(of: .lb, note: "from the load balancer's addresses")
+            if topology.hasAddresses(node) {
+                return .addresses(of: [node], note: "from the load balancer's addresses")
             }
-            return .anySource(note: "no --ingress-namespace or lb addresses: any source")
-        case .dns where !topology.hasAddresses(.dns):
-            return .pods(Self.clusterDNS)
+            let flag = node.role == .lb ? "lb" : "vcs-gateway-lb"
+            return .anySource(note: "no --ingress-namespace or \(flag) addresses: any source")
         case .lb, .vcsGatewayLB, .clients, .postgres, .objectStorage, .vcs, .containerRegistry,
             .infrastructure, .sqs, .iotCore, .kms, .dns, .admin, .egressProxy, .extra:
-            return .addresses(of: node, note: nil)
+            if let pods = placement.podSelectors[node] {
+                return .pods(
+                    .pods(namespace: pods.namespace, labels: pods.labels),
+                    addresses: topology.addresses[node] ?? [])
+            }
+            if node.role == .dns && !topology.hasAddresses(.dns) {
+                return .pods(Self.clusterDNS)
+            }
+            return .addresses(of: [node], note: nil)
         }
     }
 
     /// The peers that stand for `node` at the far end of `flow`.
     private func input(for flow: Flow, peer node: Node, in topology: Topology) -> RuleMerger.Input {
         switch farEnd(of: flow, node: node, in: topology) {
-        case .pods(let peer):
-            return .init(flow: flow, peers: [peer])
-        case .addresses(let node, let note):
-            return .init(
-                flow: flow, peers: topology.addresses(of: node).map(NetworkPolicyPeer.ipBlock),
-                note: note)
+        case .pods(let peer, let addresses):
+            return .init(flow: flow, peers: [peer] + addresses.map(NetworkPolicyPeer.ipBlock))
+        case .addresses(let nodes, let note):
+            var cidrs: [CIDR] = []
+            for cidr in nodes.flatMap(topology.addresses(of:)) where !cidrs.contains(cidr) {
+                cidrs.append(cidr)
+            }
+            return .init(flow: flow, peers: cidrs.map(NetworkPolicyPeer.ipBlock), note: note)
         case .anySource(let note):
             return .init(flow: flow, peers: nil, note: note)
         }
@@ -201,16 +279,20 @@ public struct KubernetesEmitter: Emitter {
         var addressed: Set<Node> = []
         for flow in flows(for: topology) {
             for node in [flow.source, flow.destination] {
-                if case .addresses(let owner, _) = farEnd(of: flow, node: node, in: topology) {
-                    addressed.insert(owner)
+                switch farEnd(of: flow, node: node, in: topology) {
+                case .addresses(let owners, _): addressed.formUnion(owners)
+                case .pods(_, let addresses) where !addresses.isEmpty: addressed.insert(node)
+                case .pods, .anySource: break
                 }
             }
         }
         var diagnostics = unusedAddressWarnings(
             topology, addressed: addressed, target: "k8s",
             componentHint: "Kubernetes selects components by their pod labels")
+        // A topology file's pools are warned about by the resolver, which knows what was written.
         if topology.workerPools.contains(where: {
-            $0.placement == .external && $0.namespace != WorkerPool.defaultNamespace
+            $0.name == nil && $0.placement == .external
+                && $0.namespace != WorkerPool.defaultNamespace
         }) {
             diagnostics.append(
                 Diagnostic(

@@ -8,9 +8,12 @@ internal import struct Foundation.Data
 ///
 /// **Pods.** Selectors are evaluated on a finite set of pod classes (``PodUniverse``), each a
 /// named endpoint: `pods of server (spacelift)`, `pods of drain (spacelift)`,
-/// `pods of scheduler (spacelift)`, `pods of worker (spacelift-workers)` (every pod of the
-/// worker namespace), `other pods in spacelift`, `kube-dns pods`, `other pods in kube-system`,
-/// `pods in <ingress-namespace>` with `--ingress-namespace`, and `pods in other namespaces`.
+/// `pods of scheduler (spacelift)`, `pods of vcs-gateway (spacelift)` with the VCS gateway,
+/// `pods of worker (spacelift-workers)` for each in-cluster pool (every pod of its namespace
+/// when it has no labels), `other pods in spacelift` (and in a pool namespace whose pools have
+/// labels), `kube-dns pods`, `other pods in kube-system`, `pods in <ingress-namespace>` with
+/// `--ingress-namespace`, `pods of postgres (databases)` and `other pods in databases` for an
+/// external node living in the cluster, and `pods in other namespaces`.
 /// A selector that matches some pods of a class is taken to select the class; a selector that
 /// reaches the "other pods" classes is therefore broader than one naming the components.
 /// `ipBlock` peers are addresses only: they select no pods (the API reference calls pod IPs
@@ -24,10 +27,10 @@ internal import struct Foundation.Data
 /// `endPort`; no `ports` = every port and protocol). Pods no policy isolates are unrestricted: one
 /// permission allowing everything, whose excerpt says no policy selects them.
 ///
-/// **Subjects** are the components the emitter enforces: server, drain and scheduler, and the
-/// worker when it runs in the cluster. Other pods (for example `other pods in spacelift`, which
-/// topogen's default deny isolates too) are peers, never subjects; policies in other namespaces
-/// are not compared.
+/// **Subjects** are the components the emitter enforces: server, drain, scheduler, the VCS
+/// gateway, and every in-cluster worker pool. Other pods (for example `other pods in
+/// spacelift`, which topogen's default deny isolates too) are peers, never subjects; policies
+/// in other namespaces are not compared.
 ///
 /// **Inputs.** Objects of other kinds are skipped; a policy kind topogen does not read
 /// (`CiliumNetworkPolicy`, Calico's `NetworkPolicy`, `AdminNetworkPolicy`, ...) is unreadable,

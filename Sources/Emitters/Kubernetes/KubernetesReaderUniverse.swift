@@ -111,33 +111,28 @@ enum LabelValues: Hashable, Sendable {
 }
 
 /// What topogen knows of the labels of a class of pods or namespaces: the values of the label
-/// keys it selects by, and which of them identifies the class.
+/// keys it selects by, and the labels that identify the class.
 ///
 /// The classes stand for real pods whose other labels topogen cannot see. A requirement on a
 /// label topogen does not know holds for a class without an identity (other pods, every pod of
-/// the worker namespace, pods of other namespaces: some of them may carry it), and for a class
-/// with an identity only when the selector also names that identity: a Helm-style
-/// `app.kubernetes.io/name: spacelift-self-hosted, app.kubernetes.io/instance: spacelift`
-/// selects the server's pods, and `app: web` alone does not.
+/// a pool namespace selected whole, pods of other namespaces: some of them may carry it), and
+/// for a class with an identity only when the selector also names one of its identifying
+/// labels: a Helm-style `app.kubernetes.io/name: spacelift-self-hosted,
+/// app.kubernetes.io/instance: spacelift` selects the server's pods, and `app: web` alone does
+/// not.
 ///
 /// For example: the server's pods are known by `app.kubernetes.io/name=spacelift-self-hosted`;
-/// namespace `spacelift` by `kubernetes.io/metadata.name=spacelift`.
+/// namespace `spacelift` by `kubernetes.io/metadata.name=spacelift`; the pods of a pool
+/// labelled `{pool: eu}` by `pool=eu`.
 struct LabelDomain: Hashable, Sendable {
-    /// A label that identifies a class, for example `app.kubernetes.io/name=spacelift-self-hosted`.
-    struct Identity: Hashable, Sendable {
-        /// The label key.
-        var key: String
-        /// Its value on every object of the class, and on no other.
-        var value: String
-    }
-
     /// The values of the label keys topogen knows, by key.
     var known: [String: LabelValues]
-    /// The label that identifies the class, if it has one.
-    var identity: Identity?
+    /// The labels that identify the class, each set to its value on every object of the class;
+    /// empty when the class has no identity.
+    var identity: [String: String]
 
     /// Creates a domain.
-    init(known: [String: LabelValues], identity: Identity? = nil) {
+    init(known: [String: LabelValues], identity: [String: String] = [:]) {
         self.known = known
         self.identity = identity
     }
@@ -145,16 +140,14 @@ struct LabelDomain: Hashable, Sendable {
     /// Whether some objects of the class may match the selector; the reader then takes the
     /// selector to select every object of the class.
     func admits(_ selector: LabelSelector) -> Bool {
-        var names = false
-        if let identity {
-            names = selector.requirements.contains {
-                $0.key == identity.key && $0.operator == .in && $0.values.contains(identity.value)
-            }
+        let names = selector.requirements.contains { requirement in
+            requirement.operator == .in
+                && identity[requirement.key].map(requirement.values.contains) == true
         }
         var byKey: [String: LabelValues] = [:]
         for requirement in selector.requirements {
             guard let values = known[requirement.key] else {
-                if identity != nil && !names { return false }
+                if !identity.isEmpty && !names { return false }
                 continue
             }
             let narrowed = (byKey[requirement.key] ?? values).intersection(requirement.allowed)
@@ -183,18 +176,25 @@ struct PodClass: Hashable, Sendable {
 }
 
 /// The finite set of pod classes that stand for every pod of a cluster, for one topology: the
-/// components' pods, the cluster DNS pods, the ingress controller's namespace, the other pods of
-/// each of those namespaces, and the pods of every other namespace. Selectors are evaluated on
-/// these classes; a peer selector becomes the set of their names it selects.
+/// components' pods, the pods of every in-cluster worker pool, the cluster DNS pods, the
+/// ingress controller's namespace, the pods of every external node that lives in the cluster
+/// (`kubernetes.podSelectors`), the other pods of each of those namespaces, and the pods of
+/// every other namespace. Selectors are evaluated on these classes; a peer selector becomes the
+/// set of their names it selects.
 ///
-/// Pods are known by `app.kubernetes.io/name` (the chart's labels of server, drain and scheduler,
-/// which only their pods carry) and `k8s-app: kube-dns` (only the cluster DNS pods in
-/// `kube-system`); namespaces by `kubernetes.io/metadata.name`, which Kubernetes sets on every
-/// namespace. The worker is every pod of the worker namespace, as the emitter selects it.
+/// Each class but the "other pods" ones is identified by labels: the chart's
+/// `app.kubernetes.io/name` for server, drain, scheduler and VCS gateway (which only their pods
+/// carry), `k8s-app: kube-dns` for the cluster DNS in `kube-system`, a pool's pod labels, an
+/// external node's selector labels. Classes of one namespace are taken to be disjoint: a pod of
+/// one class carries none of the identifying values of another class of its namespace (the
+/// topology file demands that pools sharing a namespace differ on a label). A pool or an
+/// external node selected without labels is its whole namespace. Namespaces are known by
+/// `kubernetes.io/metadata.name`, which Kubernetes sets on every namespace.
 ///
 /// For example: with the defaults, `namespaceSelector: {matchLabels:
 /// {kubernetes.io/metadata.name: kube-system}}` selects `kube-dns pods` and
-/// `other pods in kube-system`.
+/// `other pods in kube-system`; an in-cluster Postgres `{app: postgres}` in `databases` is
+/// `pods of postgres (databases)` beside `other pods in databases`.
 struct PodUniverse: Hashable, Sendable {
     /// The label that names a component's pods in Spacelift's chart.
     static let componentKey = "app.kubernetes.io/name"
@@ -211,78 +211,148 @@ struct PodUniverse: Hashable, Sendable {
     var classes: [PodClass]
     /// The namespaces topogen knows, in the order their classes are listed.
     var namespaces: [String]
+    /// The pod label keys topogen knows pods by: the chart's, the cluster DNS's, and those of
+    /// the pools' and external nodes' labels.
+    var podKeys: Set<String>
+
+    /// Identified pods of one namespace, before they become a class.
+    private struct Group {
+        var name: String
+        var component: Node?
+        var namespace: String
+        /// The identifying labels; empty for the whole namespace.
+        var labels: [String: String]
+    }
 
     /// The classes of a topology's cluster.
     init(_ topology: Topology) {
         let placement = topology.kubernetes
-        let componentLabels = KubernetesEmitter.componentLabels
-        let componentValues = Set(componentLabels.values.compactMap { $0[Self.componentKey] })
-        let notComponent = LabelValues.anyBut(componentValues, unset: true)
-        let notDNS = LabelValues.anyBut([Self.dnsValue], unset: true)
-        let plain = LabelDomain(known: [Self.componentKey: notComponent, Self.dnsKey: notDNS])
-        var namespaces = [placement.namespace]
-        let pools = topology.workerPools.filter { $0.placement == .inNetwork }
-        for pool in pools where !namespaces.contains(pool.namespace) {
-            namespaces.append(pool.namespace)
+        let backend = placement.namespace
+        var groups: [Group] = []
+        for component in topology.components where component.kind == .component {
+            if let labels = KubernetesEmitter.componentLabels[component] {
+                groups.append(
+                    Group(
+                        name: "pods of \(component) (\(backend))", component: component,
+                        namespace: backend, labels: labels))
+            }
         }
-        namespaces.append(Self.dnsNamespace)
+        for pool in topology.workerPools where pool.placement == .inNetwork {
+            groups.append(
+                Group(
+                    name: "pods of \(pool.node) (\(pool.namespace))", component: pool.node,
+                    namespace: pool.namespace, labels: pool.podLabels))
+        }
+        groups.append(
+            Group(
+                name: "kube-dns pods", component: nil, namespace: Self.dnsNamespace,
+                labels: [Self.dnsKey: Self.dnsValue]))
+        var namespaces: [String] = []
+        for group in groups where !namespaces.contains(group.namespace) {
+            namespaces.append(group.namespace)
+        }
         if let ingress = placement.ingressNamespace, !namespaces.contains(ingress) {
             namespaces.append(ingress)
         }
+        // External nodes in the cluster: one class per distinct selector, named by its nodes; a
+        // selector without labels in a namespace that has classes selects those.
+        var external: [(selector: PodSelector, nodes: [Node])] = []
+        for node in topology.nodes {
+            guard let selector = placement.podSelectors[node] else { continue }
+            if let index = external.firstIndex(where: { $0.selector == selector }) {
+                external[index].nodes.append(node)
+            } else {
+                external.append((selector, [node]))
+            }
+        }
+        for (selector, nodes) in external {
+            let known = namespaces.contains(selector.namespace)
+            if selector.labels.isEmpty && known { continue }
+            let names = nodes.map(\.name).joined(separator: ", ")
+            groups.append(
+                Group(
+                    name: "pods of \(names) (\(selector.namespace))", component: nil,
+                    namespace: selector.namespace, labels: selector.labels))
+            if !known { namespaces.append(selector.namespace) }
+        }
+        // Only the components' pods carry the chart's values, wherever other pods are.
+        let chartValues = Set(
+            groups.compactMap { $0.namespace == backend ? $0.labels[Self.componentKey] : nil })
+        var podKeys: Set<String> = [Self.componentKey, Self.dnsKey]
+        for group in groups { podKeys.formUnion(group.labels.keys) }
         func named(_ namespace: String) -> LabelDomain {
             LabelDomain(
                 known: [Self.namespaceKey: .only([namespace])],
-                identity: .init(key: Self.namespaceKey, value: namespace))
+                identity: [Self.namespaceKey: namespace])
+        }
+        /// The labels of a class of `namespace` identified by `identity` (none: other pods).
+        func labels(_ identity: [String: String], in namespace: String?) -> LabelDomain {
+            var excluded: [String: Set<String>] = [
+                Self.componentKey: chartValues, Self.dnsKey: [Self.dnsValue],
+            ]
+            for group in groups where group.namespace == namespace {
+                for (key, value) in group.labels { excluded[key, default: []].insert(value) }
+            }
+            var known: [String: LabelValues] = [:]
+            for (key, values) in excluded {
+                known[key] = identity[key].map { .only([$0]) } ?? .anyBut(values, unset: true)
+            }
+            return LabelDomain(known: known, identity: identity)
         }
         var classes: [PodClass] = []
-        for component in [Node.server, .drain, .scheduler] {
-            guard let value = componentLabels[component]?[Self.componentKey] else { continue }
+        func add(_ group: Group) {
             classes.append(
                 PodClass(
-                    name: "pods of \(component) (\(placement.namespace))", component: component,
-                    namespace: placement.namespace, namespaceLabels: named(placement.namespace),
-                    labels: LabelDomain(
-                        known: [Self.componentKey: .only([value]), Self.dnsKey: notDNS],
-                        identity: .init(key: Self.componentKey, value: value))))
+                    name: group.name, component: group.component, namespace: group.namespace,
+                    namespaceLabels: named(group.namespace),
+                    labels: labels(group.labels, in: group.namespace)))
         }
-        for pool in pools {
+        /// The rest of a namespace, unless a class is the whole of it.
+        func addOthers(_ namespace: String, name: String? = nil) {
+            guard
+                !groups.contains(where: { $0.namespace == namespace && $0.labels.isEmpty })
+            else { return }
             classes.append(
                 PodClass(
-                    name: "pods of \(pool.node) (\(pool.namespace))", component: pool.node,
-                    namespace: pool.namespace, namespaceLabels: named(pool.namespace),
-                    labels: plain))
+                    name: name ?? "other pods in \(namespace)", component: nil,
+                    namespace: namespace, namespaceLabels: named(namespace),
+                    labels: labels([:], in: namespace)))
         }
-        classes.append(
-            PodClass(
-                name: "other pods in \(placement.namespace)", component: nil,
-                namespace: placement.namespace, namespaceLabels: named(placement.namespace),
-                labels: plain))
-        classes.append(
-            PodClass(
-                name: "kube-dns pods", component: nil, namespace: Self.dnsNamespace,
-                namespaceLabels: named(Self.dnsNamespace),
-                labels: LabelDomain(
-                    known: [Self.dnsKey: .only([Self.dnsValue]), Self.componentKey: notComponent],
-                    identity: .init(key: Self.dnsKey, value: Self.dnsValue))))
-        classes.append(
-            PodClass(
-                name: "other pods in \(Self.dnsNamespace)", component: nil,
-                namespace: Self.dnsNamespace, namespaceLabels: named(Self.dnsNamespace),
-                labels: plain))
-        if let ingress = placement.ingressNamespace, ingress != Self.dnsNamespace {
-            classes.append(
-                PodClass(
-                    name: "pods in \(ingress)", component: nil, namespace: ingress,
-                    namespaceLabels: named(ingress), labels: plain))
+        for group in groups where group.component != nil && group.namespace == backend {
+            add(group)
+        }
+        for group in groups where group.component != nil && group.namespace != backend {
+            add(group)
+        }
+        addOthers(backend)
+        for namespace in namespaces where namespace != backend {
+            guard groups.contains(where: { $0.namespace == namespace && $0.component != nil })
+            else { continue }
+            addOthers(namespace)
+        }
+        for namespace in namespaces {
+            let peers = groups.filter { $0.namespace == namespace && $0.component == nil }
+            let hasComponents = groups.contains {
+                $0.namespace == namespace && $0.component != nil
+            }
+            guard !peers.isEmpty || (!hasComponents && namespace != backend) else { continue }
+            peers.forEach(add)
+            if !hasComponents && namespace != backend {
+                addOthers(
+                    namespace,
+                    name: peers.isEmpty && namespace == placement.ingressNamespace
+                        ? "pods in \(namespace)" : nil)
+            }
         }
         classes.append(
             PodClass(
                 name: "pods in other namespaces", component: nil, namespace: nil,
                 namespaceLabels: LabelDomain(
                     known: [Self.namespaceKey: .anyBut(Set(namespaces), unset: false)]),
-                labels: plain))
+                labels: labels([:], in: nil)))
         self.classes = classes
         self.namespaces = namespaces
+        self.podKeys = podKeys
     }
 
     /// The class of a component's pods.
@@ -335,8 +405,8 @@ struct PodUniverse: Hashable, Sendable {
     }
 
     /// The keys a selector tests that topogen does not know pods (or namespaces) by.
-    static func unknownKeys(of selector: LabelSelector, namespaces: Bool) -> [String] {
-        let known: Set<String> = namespaces ? [namespaceKey] : [componentKey, dnsKey]
+    func unknownKeys(of selector: LabelSelector, namespaces: Bool) -> [String] {
+        let known: Set<String> = namespaces ? [Self.namespaceKey] : podKeys
         return selector.requirements.map(\.key).filter { !known.contains($0) }
     }
 }

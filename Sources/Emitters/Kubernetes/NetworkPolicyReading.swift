@@ -519,7 +519,7 @@ struct NetworkPolicyReading {
             }
         }
         let selector = LabelSelector(requirements: requirements)
-        for key in PodUniverse.unknownKeys(of: selector, namespaces: !forPods) {
+        for key in universe.unknownKeys(of: selector, namespaces: !forPods) {
             let message =
                 forPods
                 ? "'\(key)' is not a label topogen knows pods by: a selector that needs it selects a component's pods only when it also names them by '\(PodUniverse.componentKey)', and may select any other pod"

@@ -81,8 +81,10 @@ struct TopologyFileDecoder {
         }
         if let ports = fields["ports"] {
             let keys = mapping(ports.value, at: "ports", keys: ["postgres", "mqtt"])
-            spec.postgresPort = keys["postgres"].flatMap { scalar($0, at: "ports.postgres") }
-            spec.mqttPort = keys["mqtt"].flatMap { scalar($0, at: "ports.mqtt") }
+            spec.postgresPort = keys["postgres"].flatMap {
+                scalar($0, at: "ports.postgres", numbers: true)
+            }
+            spec.mqttPort = keys["mqtt"].flatMap { scalar($0, at: "ports.mqtt", numbers: true) }
         }
         if let kubernetes = fields["kubernetes"] {
             let keys = mapping(
@@ -96,7 +98,9 @@ struct TopologyFileDecoder {
             let keys = mapping(aws.value, at: "aws", keys: ["vpcId", "namePrefix", "maxRules"])
             spec.vpcID = keys["vpcId"].flatMap { scalar($0, at: "aws.vpcId") }
             spec.namePrefix = keys["namePrefix"].flatMap { scalar($0, at: "aws.namePrefix") }
-            spec.maxRules = keys["maxRules"].flatMap { scalar($0, at: "aws.maxRules") }
+            spec.maxRules = keys["maxRules"].flatMap {
+                scalar($0, at: "aws.maxRules", numbers: true)
+            }
         }
         if let nodes = fields["nodes"] {
             spec.nodes = nodeSpecs(nodes.value, at: "nodes")
@@ -117,10 +121,10 @@ struct TopologyFileDecoder {
                 addresses: addresses(keys, at: "vcsGateway", line: gateway.value.line),
                 loadBalancer: AddressSpec(origin: "vcsGateway.loadBalancer"))
             gatewaySpec.grpcPort = keys["grpcPort"].flatMap {
-                scalar($0, at: "vcsGateway.grpcPort")
+                scalar($0, at: "vcsGateway.grpcPort", numbers: true)
             }
             gatewaySpec.httpPort = keys["httpPort"].flatMap {
-                scalar($0, at: "vcsGateway.httpPort")
+                scalar($0, at: "vcsGateway.httpPort", numbers: true)
             }
             if let balancer = keys["loadBalancer"] {
                 gatewaySpec.loadBalancer = addressBlock(
@@ -131,7 +135,7 @@ struct TopologyFileDecoder {
         if let proxy = fields["egressProxy"] {
             let keys = mapping(proxy.value, at: "egressProxy", keys: ["port"] + Self.addressFields)
             spec.egressProxy = EgressProxySpec(
-                port: keys["port"].flatMap { scalar($0, at: "egressProxy.port") },
+                port: keys["port"].flatMap { scalar($0, at: "egressProxy.port", numbers: true) },
                 addresses: addresses(keys, at: "egressProxy", line: proxy.value.line ?? proxy.line))
         }
         if let extra = fields["extraEgress"] {
@@ -161,6 +165,10 @@ struct TopologyFileDecoder {
     }
 
     private mutating func workerPool(_ value: YAMLValue, at path: String) -> WorkerPoolSpec? {
+        guard value.kind != .null else {
+            typeError(value, at: path, expected: "a mapping")
+            return nil
+        }
         let keys = mapping(
             value, at: path, keys: ["name", "placement", "infrastructure"] + Self.addressFields)
         guard case .mapping = value.kind else { return nil }
@@ -183,13 +191,18 @@ struct TopologyFileDecoder {
                 fields, at: infrastructurePath,
                 line: infrastructure.value.line ?? infrastructure.line)
             if let ports = fields["ports"] {
-                pool.infrastructurePorts = scalars(ports, at: "\(infrastructurePath).ports")
+                pool.infrastructurePorts = scalars(
+                    ports, at: "\(infrastructurePath).ports", numbers: true)
             }
         }
         return pool
     }
 
     private mutating func extraEgress(_ value: YAMLValue, at path: String) -> ExtraEgressSpec? {
+        guard value.kind != .null else {
+            typeError(value, at: path, expected: "a mapping")
+            return nil
+        }
         let keys = mapping(
             value, at: path, keys: ["name", "from", "ports", "reason"] + Self.addressFields)
         guard case .mapping = value.kind else { return nil }
@@ -204,7 +217,7 @@ struct TopologyFileDecoder {
         var egress = ExtraEgressSpec(
             name: name, addresses: addresses(keys, at: path, line: value.line))
         egress.sources = keys["from"].map { scalars($0, at: "\(path).from") } ?? []
-        egress.ports = keys["ports"].map { scalars($0, at: "\(path).ports") } ?? []
+        egress.ports = keys["ports"].map { scalars($0, at: "\(path).ports", numbers: true) } ?? []
         egress.reason = keys["reason"].flatMap { scalar($0, at: "\(path).reason") }
         return egress
     }
@@ -242,7 +255,8 @@ struct TopologyFileDecoder {
                         let valuePath = "\(labelsPath).\(entry.key)"
                         guard
                             let value = scalar(
-                                Field(value: entry.value, line: entry.keyLine), at: valuePath)
+                                Field(value: entry.value, line: entry.keyLine), at: valuePath,
+                                numbers: true)
                         else { continue }
                         selector.labels.append(
                             LabelSpec(
@@ -305,20 +319,29 @@ struct TopologyFileDecoder {
     }
 
     /// A list of scalars, each with its path.
-    private mutating func scalars(_ field: Field, at path: String) -> [Written<String>] {
+    private mutating func scalars(_ field: Field, at path: String, numbers: Bool = false)
+        -> [Written<String>]
+    {
         sequence(field.value, at: path).compactMap {
-            scalar(Field(value: $0.value, line: $0.value.line ?? field.line), at: $0.path)
+            scalar(
+                Field(value: $0.value, line: $0.value.line ?? field.line), at: $0.path,
+                numbers: numbers)
         }
     }
 
-    /// A string or number as text: `443` and `"443"` are both `443`.
-    private mutating func scalar(_ field: Field, at path: String) -> Written<String>? {
+    /// A string, or where `numbers` allows it a whole number, as text: `443` and `"443"` are
+    /// both `443`. Names, addresses and reasons are strings only, as the schema says.
+    private mutating func scalar(_ field: Field, at path: String, numbers: Bool = false)
+        -> Written<String>?
+    {
         let line = field.value.line ?? field.line
         switch field.value.kind {
         case .string(let text): return Written(text, at: path, line: line)
-        case .int(let number): return Written(String(number), at: path, line: line)
+        case .int(let number) where numbers: return Written(String(number), at: path, line: line)
         default:
-            typeError(field.value, at: path, expected: "a string or number", line: line)
+            typeError(
+                field.value, at: path, expected: numbers ? "a string or number" : "a string",
+                line: line)
             return nil
         }
     }

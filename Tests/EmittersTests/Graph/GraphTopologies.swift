@@ -49,7 +49,6 @@ enum GraphTopologies {
         addresses: [
             .clients: cidrs("0.0.0.0/0"),
             Node(.worker, name: "worker-private"): cidrs("10.0.32.0/20"),
-            Node(.infrastructure, name: "infrastructure-private"): cidrs("10.50.0.0/16"),
             Node(.worker, name: "worker-partner"): cidrs("198.51.100.0/24"),
             Node(.infrastructure, name: "infrastructure-partner"):
                 cidrs("198.51.100.0/24", "203.0.113.128/25"),

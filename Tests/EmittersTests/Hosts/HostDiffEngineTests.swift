@@ -242,7 +242,7 @@ import TopologyModel
     }
 
     /// Runs the scenarios in network namespaces and returns what the tools printed in each.
-    private static func dump(_ scenarios: [[String: Any]]) throws -> [String: Dump] {
+    static func dump(_ scenarios: [[String: Any]]) throws -> [String: Dump] {
         guard getuid() == 0 else {
             throw CommandError(
                 description: "the host diff engine tests need root (ip netns, iptables, nft)")

@@ -166,9 +166,9 @@ import TopologyModel
 
     @Test func longCommentsAreSplitWithinNftsLimit() {
         let ids = (0..<20).map { "worker-flow-number-\($0)" }
-        let groups = NftablesEmitter.commentGroups(ids)
+        let groups = HostComment.comments(flows: ids, reasons: [:], limit: HostComment.nftLimit)
         #expect(groups.count > 1)
-        #expect(groups.allSatisfy { $0.count <= NftablesEmitter.maximumComment })
+        #expect(groups.allSatisfy { $0.count <= HostComment.nftLimit })
         #expect(groups.joined(separator: ",") == ids.joined(separator: ","))
     }
 }

@@ -11,7 +11,7 @@ private typealias Support = HostReaderSupport
     @Test(arguments: Example.all)
     func everyGoldenRulesetReadsBackInSync(example: Example) throws {
         let topology = try ExampleTopology.topology(of: example)
-        for role in Node.components {
+        for role in topology.components {
             let name = "\(role).nft"
             let text = try String(contentsOf: example.golden("nftables", name), encoding: .utf8)
             let (deployed, drift) = try Support.drift(

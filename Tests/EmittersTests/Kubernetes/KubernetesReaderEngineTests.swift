@@ -99,10 +99,61 @@ private typealias K = KubernetesReaderTesting
         }
     }
 
+    /// The shapes of topology files: the rendered policies of each fixture topology and
+    /// mutations of them, with NCA reading the same topology from its file.
+    @Test func readerAgreesWithNCAOnTopologyFiles() throws {
+        let gateway = try KubernetesTopologyTests.render(KubernetesTopologies.k8sGateway)
+        let labelled = try KubernetesTopologyTests.render(KubernetesTopologies.labelledPools)
+        let aws = try KubernetesTopologyTests.render(KubernetesTopologies.awsTwoPools)
+        let fixtures = Repository.root.appendingPathComponent("Tests/Fixtures/topologies")
+        try compare(
+            [
+                Case(name: "k8s-gateway", text: gateway),
+                Case(
+                    name: "k8s-gateway, postgres by namespace alone",
+                    text: try K.replacing(
+                        "          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: postgresql\n",
+                        with: "", after: "# server-postgres", in: gateway)),
+                Case(
+                    name: "k8s-gateway, no pool policy",
+                    text: K.removingDocument(
+                        containing: "name: spacelift-worker-cluster\n", from: gateway)),
+            ],
+            arguments: [
+                "--topology", Repository.examples.appendingPathComponent("k8s-gateway.yaml").path,
+            ],
+            topology: KubernetesTopologies.k8sGateway)
+        try compare(
+            [
+                Case(name: "labelled pools", text: labelled),
+                Case(
+                    name: "labelled pools, green for every pod",
+                    text: try K.replacing(
+                        "  podSelector:\n    matchLabels:\n      spacelift.io/pool: green\n",
+                        with: "  podSelector: {}\n", after: "name: spacelift-worker-green",
+                        in: labelled)),
+                Case(
+                    name: "labelled pools, no default deny in runners",
+                    text: K.removingDocument(
+                        containing: "name: spacelift-default-deny\n  namespace: runners\n",
+                        from: labelled)),
+            ],
+            arguments: [
+                "--topology", fixtures.appendingPathComponent("k8s-labelled-pools.yaml").path,
+            ],
+            topology: KubernetesTopologies.labelledPools)
+        try compare(
+            [Case(name: "aws-two-pools", text: aws)],
+            arguments: [
+                "--topology", fixtures.appendingPathComponent("k8s-aws-two-pools.yaml").path,
+            ],
+            topology: KubernetesTopologies.awsTwoPools)
+    }
+
     /// Runs NCA once on every case of one topology and compares, for each case, what it
     /// computes with what the reader's permissions allow.
-    private func compare(_ cases: [Case], arguments: [String]) throws {
-        let topology = try ExampleTopology.topology(arguments)
+    private func compare(_ cases: [Case], arguments: [String], topology: Topology? = nil) throws {
+        let topology = try topology ?? ExampleTopology.topology(arguments)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("topogen-k8s-diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -166,22 +217,27 @@ private typealias K = KubernetesReaderTesting
         name: String, component: Node?
     )] {
         let placement = topology.kubernetes
-        let pool = try #require(topology.workerPools.first)
-        let inCluster = pool.placement == .inNetwork
         var classes: [String: (name: String, component: Node?)] = [:]
         for pod in pods {
             let key = try #require(pod["key"] as? String)
             let role = try #require(pod["role"] as? String)
             let namespace = try #require(pod["namespace"] as? String)
-            switch role {
-            case "server", "drain", "scheduler":
-                classes[key] = ("pods of \(role) (\(placement.namespace))", Node(rawValue: role))
-            case "worker":
+            if let pool = topology.workerPools.first(where: { $0.node.name == role }) {
                 classes[key] =
-                    inCluster
-                    ? ("pods of worker (\(pool.namespace))", .worker)
+                    pool.placement == .inNetwork
+                    ? ("pods of \(role) (\(pool.namespace))", pool.node)
                     : ("pods in other namespaces", nil)
+                continue
+            }
+            if placement.podSelectors.keys.contains(where: { $0.name == role }) {
+                classes[key] = ("pods of \(role) (\(namespace))", nil)
+                continue
+            }
+            switch role {
+            case "server", "drain", "scheduler", "vcs-gateway":
+                classes[key] = ("pods of \(role) (\(placement.namespace))", Node(rawValue: role))
             case "misc": classes[key] = ("other pods in \(placement.namespace)", nil)
+            case "idle", "bystander": classes[key] = ("other pods in \(namespace)", nil)
             case "kube-dns": classes[key] = ("kube-dns pods", nil)
             case "kube-proxy": classes[key] = ("other pods in kube-system", nil)
             case "ingress":

@@ -245,6 +245,33 @@ import TopologyModel
               - {name: b, kubernetes: {namespace: workers, labels: {pool: b}}}
             """
         #expect(errors(labelled) == [])
+        // Labels that a pod could carry both of do not tell the pools apart.
+        let overlapping = """
+            workerPools:
+              - {name: a, kubernetes: {namespace: workers, labels: {pool: a}}}
+              - {name: b, kubernetes: {namespace: workers, labels: {tier: x}}}
+            """
+        #expect(errors(overlapping).count == 1)
+    }
+
+    @Test func externalNodesMayNotLiveInSpaceliftsNamespaces() {
+        let text = """
+            workerPools:
+              - {name: a, kubernetes: {namespace: workers}}
+            nodes:
+              postgres: {kubernetes: {namespace: spacelift}}
+            extraEgress:
+              - name: otel
+                from: [server]
+                ports: [4317]
+                reason: Telemetry
+                kubernetes: {namespace: workers}
+            """
+        #expect(
+            errors(text) == [
+                "4: invalid value 'spacelift' for 'nodes.postgres.kubernetes.namespace': 'postgres' cannot run in a namespace of Spacelift's",
+                "10: invalid value 'workers' for 'extraEgress[0].kubernetes.namespace': 'otel' cannot run in a namespace of Spacelift's",
+            ])
     }
 
     @Test func flagsOverrideTheFile() throws {
