@@ -50,7 +50,6 @@ enum AWSTopologyShapes {
             addresses: [
                 .clients: ["0.0.0.0/0"], privatePool.node: ["10.0.32.0/20"],
                 partnerPool.node: ["198.51.100.0/24"],
-                privatePool.infrastructure: ["10.50.0.0/16"],
                 partnerPool.infrastructure: ["198.51.100.0/24", "203.0.113.128/25"],
                 .egressProxy: ["10.0.0.10/32"],
             ])

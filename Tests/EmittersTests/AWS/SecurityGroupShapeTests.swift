@@ -106,12 +106,14 @@ import TopologyModel
         #expect(!lb.ingress.contains { $0.peer == .group(partner) })
         #expect(lb.ingress.contains { $0.peer == .group(privateNode) })
         let egress = try group(partner, topology).egress
-        #expect(
-            egress.contains {
-                $0.ports == PortRange(6443)
-                    && $0.peer == .cidr(try! CIDR(parsing: "203.0.113.128/25"))
-            })
-        #expect(!egress.contains { $0.peer == .cidr(try! CIDR(parsing: "10.50.0.0/16")) })
+        let network = SecurityGroupRule.Peer.cidr(try CIDR(parsing: "203.0.113.128/25"))
+        #expect(egress.contains { $0.ports == PortRange(6443) && $0.peer == network })
+        // The private pool's AWS APIs are on the internet on 443: through the proxy.
+        let proxied = try group(privateNode, topology).egress.filter {
+            $0.flows.contains("worker-private-infrastructure")
+        }
+        #expect(proxied.map(\.peer) == [.existingGroup("sg-0aaaabbbbccccdddd")])
+        #expect(proxied.map(\.ports) == [PortRange(3128)])
     }
 
     @Test func extraEgressDescriptionsKeepToAWSsCharacters() throws {
