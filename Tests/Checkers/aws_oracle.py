@@ -280,6 +280,10 @@ def expected_rules(a):
             if dst_g and (not src_g or ref):
                 for kind, peer in [('group', src)] if src_g else addresses(a, src):
                     out.add((dst, 'ingress', proto, lo, hi, kind, peer, fid))
+            elif dst_g and a.cidrs.get(src):
+                # an external pool with addresses is admitted at them (without, it is a client)
+                for kind, peer in addresses(a, src):
+                    out.add((dst, 'ingress', proto, lo, hi, kind, peer, fid))
 
     broker = not a.with_iot_core
     flow('clients-lb-https', 'clients', 'lb', 443)

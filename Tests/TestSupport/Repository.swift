@@ -35,9 +35,9 @@ public enum Repository {
 
 /// An invocation users would run, kept in `examples/NAME.args`: the arguments that follow
 /// `topogen generate --target <target>`. Lines starting with `#` are comments; the rest is split
-/// on white space.
+/// on white space. A topology file `examples/NAME.yaml` is the example `--topology PATH`.
 public struct Example: Sendable, CustomStringConvertible {
-    /// The file's name without `.args`, also the folder of its goldens.
+    /// The file's name without `.args` or `.yaml`, also the folder of its goldens.
     public let name: String
     /// The arguments.
     public let arguments: [String]
@@ -49,18 +49,26 @@ public struct Example: Sendable, CustomStringConvertible {
     public static let all: [Example] = {
         let manager = FileManager.default
         let names = (try? manager.contentsOfDirectory(atPath: Repository.examples.path)) ?? []
-        return names.filter { $0.hasSuffix(".args") }.sorted().map { file in
+        return names.filter { $0.hasSuffix(".args") || $0.hasSuffix(".yaml") }.sorted().map {
+            file in
             let url = Repository.examples.appendingPathComponent(file)
+            if file.hasSuffix(".yaml") {
+                return Example(
+                    name: String(file.dropLast(".yaml".count)),
+                    arguments: ["--topology", url.path],
+                    file: url)
+            }
             let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
             let arguments = text.split(separator: "\n")
                 .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
                 .flatMap { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-            return Example(name: String(file.dropLast(".args".count)), arguments: arguments)
+            return Example(
+                name: String(file.dropLast(".args".count)), arguments: arguments, file: url)
         }
     }()
 
-    /// The path of the example's file.
-    public var file: URL { Repository.examples.appendingPathComponent("\(name).args") }
+    /// The path of the example's file: `NAME.args`, or the topology file `NAME.yaml`.
+    public let file: URL
 
     /// The folder of the example's goldens for one target, `golden/NAME/TARGET`.
     public func goldenFolder(_ target: String) -> URL {

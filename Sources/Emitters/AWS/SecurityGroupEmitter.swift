@@ -210,6 +210,13 @@ public struct SecurityGroupEmitter: Emitter {
                         Placement(
                             group: flow.destination, isEgress: false, flow: flow, port: port,
                             far: far))
+                } else if destinationGrouped && topology.hasAddresses(flow.source) {
+                    // An external pool with addresses is admitted at them; one without is
+                    // among the clients, which the lb admits anyway.
+                    placements.append(
+                        Placement(
+                            group: flow.destination, isEgress: false, flow: flow, port: port,
+                            far: .addresses(flow.source)))
                 }
             }
         }
