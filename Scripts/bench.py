@@ -62,6 +62,15 @@ def main():
         out = os.path.join(work, f"out-{target}")
         cases.append((f"generate-{target}", f"generate --target {target}, reference installation",
                       [BINARY, "generate", "--target", target, "-o", out], {0}))
+    examples = os.path.join(ROOT, "examples")
+    for target, example in [("terraform", "aws-two-pools"), ("iptables", "k8s-gateway")]:
+        out = os.path.join(work, f"out-{example}")
+        cases.append((f"generate-{example}", f"generate --target {target}, {example}.yaml",
+                      [BINARY, "generate", "--target", target, "--topology",
+                       os.path.join(examples, f"{example}.yaml"), "-o", out], {0}))
+    cases.append(("graph-k8s-gateway", "graph --format dot, k8s-gateway.yaml",
+                  [BINARY, "graph", "--format", "dot", "--topology",
+                   os.path.join(examples, "k8s-gateway.yaml")], {0}))
     cases += [
         ("diff-iptables-100k", f"diff iptables-save, 100,000 rules ({os.path.getsize(save) >> 20} MiB)",
          [BINARY, "diff", "--target", "iptables", "--role", "server", "--against", save], {0, 1}),

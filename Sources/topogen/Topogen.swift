@@ -111,7 +111,7 @@ struct Topogen {
             do {
                 spec = try TopologyFile.decode(input.contents).overridden(by: model.flags)
             } catch {
-                throw InputError(diagnostics: error.diagnostics.map { located($0, in: input.name) })
+                throw InputError(diagnostics: inFileOrder(error.diagnostics, in: input.name))
             }
         }
         do {
@@ -122,8 +122,16 @@ struct Topogen {
             guard let file else {
                 throw UsageError(diagnostics: error.diagnostics, subcommand: subcommand)
             }
-            throw InputError(diagnostics: error.diagnostics.map { located($0, in: file) })
+            throw InputError(diagnostics: inFileOrder(error.diagnostics, in: file))
         }
+    }
+
+    /// A topology file's diagnostics in the order of its lines, as compilers list them; those
+    /// without a line (a flag's, or any in JSON) keep their order, after the others.
+    private static func inFileOrder(_ diagnostics: [Diagnostic], in file: String) -> [Diagnostic] {
+        diagnostics.enumerated().sorted {
+            ($0.element.line ?? Int.max, $0.offset) < ($1.element.line ?? Int.max, $1.offset)
+        }.map { located($0.element, in: file) }
     }
 
     /// The component a `--role` names, among the topology's.

@@ -39,6 +39,8 @@ import Testing
             workerPools:
               - name: eu
                 cidrs: [10.1.0.1/16]
+            extraEgress:
+              - {name: otel, from: [drainn], ports: [4317], reason: Telemetry}
             """)
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         let output = file.deletingLastPathComponent().appendingPathComponent("out")
@@ -51,6 +53,10 @@ import Testing
                 "\(file.path):3: error: invalid CIDR '10.1.0.1/16' for 'workerPools[0].cidrs[0]': host bits are set"
             ))
         #expect(result.stderr.contains("hint: did you mean '10.1.0.0/16'?"))
+        // In the order of the file's lines, as compilers list errors, though found otherwise.
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(
+            lines.map { $0.split(separator: ":")[1] } == ["3", "5"], "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: output.path))
         let missing = try Command.topogen(["flows", "--topology", "/nonexistent/t.yaml"])
