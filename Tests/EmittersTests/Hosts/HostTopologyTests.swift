@@ -298,9 +298,7 @@ import TopologyModel
 /// Needs root, iptables, nft and ip netns; without them these tests fail.
 @Suite(.serialized) struct HostTopologyEngineTests {
     @Test func everyRoleAppliedForRealReadsBackInSync() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-host-topology-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("host-topology")
         defer { try? FileManager.default.removeItem(at: directory) }
         let fixtures = try HostTopologyFixtures.all().filter { $0.name != "aws-two-pools" }
         var scenarios: [[String: Any]] = []
@@ -408,9 +406,7 @@ import TopologyModel
 
     /// The fixtures are the topologies topogen's decoder makes of the files.
     @Test func theFixturesAreTheFilesTopologies() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-host-file-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("host-file")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("topology.yaml")
         try Data(Self.gatewayAtAddressesFile.utf8).write(to: file)
@@ -498,9 +494,7 @@ import TopologyModel
         }
         let topology = try #require(try HostTopologyFixtures.all().first { $0.name == name })
             .topology
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-host-netns-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("host-netns")
         defer { try? FileManager.default.removeItem(at: directory) }
         let emitter: any HostEmitter = target == "iptables" ? IptablesEmitter() : NftablesEmitter()
         for file in try emitter.render(topology).files {

@@ -83,9 +83,7 @@ import TopologyModel
     }
 
     @Test func theStarterValidates() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("schema")
         defer { try? FileManager.default.removeItem(at: directory) }
         let starter = directory.appendingPathComponent("topology.yaml")
         try Data(TopologyFile.starter.utf8).write(to: starter)
@@ -137,9 +135,7 @@ import TopologyModel
 
     @Test func theCheckerFailsWhenTheSchemaAcceptsTooMuch() throws {
         // A schema that accepts anything: every invalid file must then be reported.
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("topogen-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("schema")
         defer { try? FileManager.default.removeItem(at: directory) }
         let lenient = directory.appendingPathComponent("lenient.schema.json")
         try Data(
