@@ -1,7 +1,9 @@
+import Emitters
 import Foundation
 
-/// Writes the file `topogen init` makes: whole or not at all, and never over an existing
-/// file unless `--force` says so, as `terraform init` and `git init` never clobber.
+/// Writes the file `topogen init` makes: whole or not at all (through ``OutputDirectory``, so
+/// a missing directory is created as for `-o` of `generate`), and never over an existing file
+/// unless `--force` says so, as `terraform init` and `git init` never clobber.
 ///
 /// For example: `topogen init -o topology.yaml` twice fails the second time with
 /// `error: 'topology.yaml' exists` and the hint to pass `--force`.
@@ -21,12 +23,10 @@ struct StarterFile {
                     hint: "pass '--force' to replace it, or name another file")
             }
         }
-        do {
-            // Written beside the destination and renamed over it, so no reader sees a part.
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RuntimeError(
-                message: "cannot write '\(path)': \((error as NSError).localizedDescription)")
-        }
+        let url = URL(fileURLWithPath: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        try OutputDirectory(path: directory.isEmpty ? "." : directory).write([
+            RenderedFile(name: url.lastPathComponent, contents: text)
+        ])
     }
 }
