@@ -30,56 +30,11 @@ enum AWSTopologyShapes {
             addresses: addresses.mapValues(cidrs))
     }
 
-    static let privatePool = WorkerPool(name: "private", infrastructurePorts: [PortRange(443)])
-    static let partnerPool = WorkerPool(
-        name: "partner", placement: .external,
-        infrastructurePorts: [PortRange(443), PortRange(6443)])
+    /// `examples/aws-two-pools.yaml`, decoded.
+    static var awsTwoPools: Topology { ExampleTopology.fileOrReference("aws-two-pools") }
 
-    /// `examples/aws-two-pools.yaml`.
-    static var awsTwoPools: Topology {
-        topology(
-            sqs: true, kms: true, pools: [privatePool, partnerPool], proxy: EgressProxy(port: 3128),
-            privateEndpoints: [.sqs, .kms, .objectStorage],
-            aws: AWSPlacement(
-                vpcID: "vpc-0a1b2c3d4e5f60718", namePrefix: "spacelift-prod",
-                prefixLists: [.objectStorage: [PrefixList(id: "pl-63a5400a", entries: 3)]],
-                securityGroups: [
-                    .postgres: ["sg-0d1e2f3a4b5c6d7e8"], .egressProxy: ["sg-0aaaabbbbccccdddd"],
-                    .sqs: ["sg-01234567"], .kms: ["sg-01234567"],
-                ]),
-            addresses: [
-                .clients: ["0.0.0.0/0"], privatePool.node: ["10.0.32.0/20"],
-                partnerPool.node: ["198.51.100.0/24"],
-                partnerPool.infrastructure: ["198.51.100.0/24", "203.0.113.128/25"],
-                .egressProxy: ["10.0.0.10/32"],
-            ])
-    }
-
-    static let clusterPool = WorkerPool(
-        name: "cluster", infrastructurePorts: [PortRange(443), PortRange(6443)])
-    static let datacenterPool = WorkerPool(name: "datacenter", placement: .external)
-    static let otel = Node(.extra, name: "otel-collector")
-    static let identityProvider = Node(.extra, name: "identity-provider")
-
-    /// `examples/k8s-gateway.yaml`, as AWS sees it (pods are no addresses there).
-    static var k8sGateway: Topology {
-        topology(
-            pools: [clusterPool, datacenterPool], gateway: VCSGateway(),
-            extra: [
-                ExtraEgress(
-                    node: otel, sources: [.server, .drain, .scheduler], ports: [Port(.tcp, 4317)],
-                    reason: "Telemetry: traces to the OpenTelemetry collector (OTLP gRPC)"),
-                ExtraEgress(
-                    node: identityProvider, sources: [.server], ports: [Port(.tcp, 443)],
-                    reason: "Single sign-on: the identity provider's SAML and OIDC endpoints"),
-            ],
-            addresses: [
-                .clients: ["203.0.113.0/24", "2001:db8:100::/48"], .vcs: ["10.20.0.0/16"],
-                datacenterPool.node: ["192.0.2.0/24"],
-                datacenterPool.infrastructure: ["10.100.0.0/16"],
-                identityProvider: ["198.51.100.20/32"],
-            ])
-    }
+    /// `examples/k8s-gateway.yaml`, decoded.
+    static var k8sGateway: Topology { ExampleTopology.fileOrReference("k8s-gateway") }
 
     /// Variations: a proxy known only by CIDRs with a gateway and workers' extra egress whose
     /// reason has characters AWS refuses; an endpoint given by a group and a prefix list

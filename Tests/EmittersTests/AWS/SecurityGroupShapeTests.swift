@@ -32,17 +32,6 @@ import TopologyModel
         )
     }
 
-    /// The fixtures are what the decoder makes of the example files, as these targets see them.
-    @Test(arguments: ["aws-two-pools", "k8s-gateway"])
-    func theFixturesAreTheExampleFiles(name: String) throws {
-        let path = Repository.examples.appendingPathComponent("\(name).yaml").path
-        let decoded = try ExampleTopology.topology(["--topology", path])
-        let fixture = try #require(AWSTopologyShapes.all.first { $0.0 == name }).1
-        for emitter in [SecurityGroupEmitter() as any Emitter, TerraformEmitter()] {
-            #expect(try emitter.render(decoded).files == emitter.render(fixture).files)
-        }
-    }
-
     @Test func theGroupsAreTheComponentsLoadBalancersAndDatabase() {
         let names = { (topology: Topology) in
             SecurityGroupEmitter().groups(for: topology).map(\.name)
@@ -101,8 +90,8 @@ import TopologyModel
     @Test func externalPoolsAreNotReferencedAndPoolsManageTheirOwnInfrastructure() throws {
         let topology = AWSTopologyShapes.awsTwoPools
         let lb = try group(.lb, topology)
-        let partner = AWSTopologyShapes.partnerPool.node
-        let privateNode = AWSTopologyShapes.privatePool.node
+        let partner = Node(.worker, name: "worker-partner")
+        let privateNode = Node(.worker, name: "worker-private")
         #expect(!lb.ingress.contains { $0.peer == .group(partner) })
         #expect(lb.ingress.contains { $0.peer == .group(privateNode) })
         let egress = try group(partner, topology).egress

@@ -434,19 +434,3 @@ enum Graphviz {
         return result.stdout
     }
 }
-
-/// The example topology files, decoded as `topogen --topology` decodes them, are the graph
-/// tests' topologies of the same names, so that the pictures tested are the examples'.
-@Suite struct GraphExampleTests {
-    @Test func theExampleFilesAreTheGraphTopologies() throws {
-        for (file, topology) in [
-            ("aws-two-pools.yaml", GraphTopologies.awsTwoPools),
-            ("k8s-gateway.yaml", GraphTopologies.kubernetesGateway),
-        ] {
-            let url = Repository.examples.appendingPathComponent(file)
-            let text = try String(contentsOf: url, encoding: .utf8)
-            let decoded = try TopologyFile.decode(text).resolve().topology
-            #expect(decoded == topology, "\(file)")
-        }
-    }
-}

@@ -24,82 +24,14 @@ enum GraphTopologies {
         Named(description: "odd-names", topology: oddNames),
     ]
 
-    /// `examples/aws-two-pools.yaml`.
-    static let awsTwoPools = Topology(
-        usesSQS: true, usesIoTCore: false, usesKMS: true, postgresPort: 5432, mqttPort: 1984,
-        workerPools: [
-            WorkerPool(
-                name: "private", placement: .inNetwork, infrastructurePorts: [PortRange(443)],
-                namespace: "spacelift-workers-private"),
-            WorkerPool(
-                name: "partner", placement: .external,
-                infrastructurePorts: [PortRange(443), PortRange(6443)],
-                namespace: "spacelift-workers-partner"),
-        ],
-        vcsGateway: nil, egressProxy: EgressProxy(port: 3128), extraEgress: [],
-        privateEndpoints: [.sqs, .kms, .objectStorage],
-        kubernetes: KubernetesPlacement(),
-        aws: AWSPlacement(
-            vpcID: "vpc-0a1b2c3d4e5f60718", namePrefix: "spacelift-prod",
-            prefixLists: [.objectStorage: [PrefixList(id: "pl-63a5400a", entries: 3)]],
-            securityGroups: [
-                .postgres: ["sg-0d1e2f3a4b5c6d7e8"], .egressProxy: ["sg-0aaaabbbbccccdddd"],
-                .sqs: ["sg-01234567"], .kms: ["sg-01234567"],
-            ]),
-        addresses: [
-            .clients: cidrs("0.0.0.0/0"),
-            Node(.worker, name: "worker-private"): cidrs("10.0.32.0/20"),
-            Node(.worker, name: "worker-partner"): cidrs("198.51.100.0/24"),
-            Node(.infrastructure, name: "infrastructure-partner"):
-                cidrs("198.51.100.0/24", "203.0.113.128/25"),
-            .egressProxy: cidrs("10.0.0.10/32"),
-        ])
+    /// `examples/aws-two-pools.yaml`, decoded.
+    static let awsTwoPools = ExampleTopology.fileOrReference("aws-two-pools")
 
-    /// The OpenTelemetry collector of `examples/k8s-gateway.yaml`.
-    static let otelCollector = Node(.extra, name: "otel-collector")
     /// The identity provider of `examples/k8s-gateway.yaml`.
     static let identityProvider = Node(.extra, name: "identity-provider")
 
-    /// `examples/k8s-gateway.yaml`.
-    static let kubernetesGateway = Topology(
-        usesSQS: false, usesIoTCore: false, usesKMS: false, postgresPort: 5432, mqttPort: 1984,
-        workerPools: [
-            WorkerPool(
-                name: "cluster", placement: .inNetwork,
-                infrastructurePorts: [PortRange(443), PortRange(6443)],
-                namespace: "spacelift-workers"),
-            WorkerPool(
-                name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)],
-                namespace: "spacelift-workers-datacenter"),
-        ],
-        vcsGateway: VCSGateway(), egressProxy: nil,
-        extraEgress: [
-            ExtraEgress(
-                node: otelCollector, sources: [.server, .drain, .scheduler],
-                ports: [Port(.tcp, 4317)],
-                reason: "Telemetry: traces to the OpenTelemetry collector (OTLP gRPC)"),
-            ExtraEgress(
-                node: identityProvider, sources: [.server], ports: [Port(.tcp, 443)],
-                reason: "Single sign-on: the identity provider's SAML and OIDC endpoints"),
-        ],
-        privateEndpoints: [],
-        kubernetes: KubernetesPlacement(
-            namespace: "spacelift", ingressNamespace: "ingress-nginx",
-            podSelectors: [
-                .postgres: PodSelector(
-                    namespace: "databases", labels: ["app.kubernetes.io/name": "postgresql"]),
-                otelCollector: PodSelector(
-                    namespace: "observability",
-                    labels: ["app.kubernetes.io/name": "opentelemetry-collector"]),
-            ]),
-        aws: AWSPlacement(),
-        addresses: [
-            .clients: cidrs("203.0.113.0/24", "2001:db8:100::/48"),
-            .vcs: cidrs("10.20.0.0/16"),
-            Node(.worker, name: "worker-datacenter"): cidrs("192.0.2.0/24"),
-            Node(.infrastructure, name: "infrastructure-datacenter"): cidrs("10.100.0.0/16"),
-            identityProvider: cidrs("198.51.100.20/32"),
-        ])
+    /// `examples/k8s-gateway.yaml`, decoded.
+    static let kubernetesGateway = ExampleTopology.fileOrReference("k8s-gateway")
 
     /// IoT Core, SQS and KMS, administrators' SSH, an egress proxy with no private endpoint,
     /// one unnamed external pool with a port range, and extra egress over UDP and a range.

@@ -12,78 +12,13 @@ enum HostTopologyFixtures {
         try texts.map { text throws(CIDRError) in try CIDR(parsing: text) }.sorted()
     }
 
-    /// `examples/aws-two-pools.yaml`: SQS and KMS through VPC endpoints, S3 through a prefix
-    /// list, postgres and the proxy also as security groups, two pools, an egress proxy.
-    static func awsTwoPools() throws -> Topology {
-        let privatePool = WorkerPool(
-            name: "private", placement: .inNetwork, namespace: "spacelift-workers-private")
-        let partner = WorkerPool(
-            name: "partner", placement: .external,
-            infrastructurePorts: [PortRange(443), PortRange(6443)],
-            namespace: "spacelift-workers-partner")
-        return Topology(
-            usesSQS: true, usesIoTCore: false, usesKMS: true, postgresPort: 5432, mqttPort: 1984,
-            workerPools: [privatePool, partner], vcsGateway: nil,
-            egressProxy: EgressProxy(port: 3128), extraEgress: [],
-            privateEndpoints: [.sqs, .kms, .objectStorage], kubernetes: KubernetesPlacement(),
-            aws: AWSPlacement(
-                vpcID: "vpc-0a1b2c3d4e5f60718", namePrefix: "spacelift-prod",
-                prefixLists: [.objectStorage: [PrefixList(id: "pl-63a5400a", entries: 3)]],
-                securityGroups: [
-                    .postgres: ["sg-0d1e2f3a4b5c6d7e8"], .egressProxy: ["sg-0aaaabbbbccccdddd"],
-                    .sqs: ["sg-01234567"], .kms: ["sg-01234567"],
-                ]),
-            addresses: [
-                .clients: try cidrs("0.0.0.0/0"),
-                privatePool.node: try cidrs("10.0.32.0/20"),
-                partner.node: try cidrs("198.51.100.0/24"),
-                partner.infrastructure: try cidrs("198.51.100.0/24", "203.0.113.128/25"),
-                .egressProxy: try cidrs("10.0.0.10/32"),
-            ])
-    }
+    /// `examples/aws-two-pools.yaml`, decoded: SQS and KMS through VPC endpoints, S3 through
+    /// a prefix list, postgres and the proxy also as security groups, two pools, a proxy.
+    static func awsTwoPools() throws -> Topology { try ExampleTopology.file("aws-two-pools") }
 
-    /// `examples/k8s-gateway.yaml`: an in-cluster and an external pool, the VCS gateway,
-    /// postgres and a telemetry collector as pods, an identity provider by address.
-    static func k8sGateway() throws -> Topology {
-        let cluster = WorkerPool(
-            name: "cluster", placement: .inNetwork,
-            infrastructurePorts: [PortRange(443), PortRange(6443)])
-        let datacenter = WorkerPool(
-            name: "datacenter", placement: .external, namespace: "spacelift-workers-datacenter")
-        let otel = Node(.extra, name: "otel-collector")
-        let identity = Node(.extra, name: "identity-provider")
-        return Topology(
-            usesSQS: false, usesIoTCore: false, usesKMS: false, postgresPort: 5432,
-            mqttPort: 1984, workerPools: [cluster, datacenter], vcsGateway: VCSGateway(),
-            egressProxy: nil,
-            extraEgress: [
-                ExtraEgress(
-                    node: otel, sources: [.server, .drain, .scheduler], ports: [Port(.tcp, 4317)],
-                    reason: "Telemetry: traces to the OpenTelemetry collector (OTLP gRPC)"),
-                ExtraEgress(
-                    node: identity, sources: [.server], ports: [Port(.tcp, 443)],
-                    reason: "Single sign-on: the identity provider's SAML and OIDC endpoints"),
-            ],
-            privateEndpoints: [],
-            kubernetes: KubernetesPlacement(
-                namespace: "spacelift", ingressNamespace: "ingress-nginx",
-                podSelectors: [
-                    .postgres: PodSelector(
-                        namespace: "databases",
-                        labels: ["app.kubernetes.io/name": "postgresql"]),
-                    otel: PodSelector(
-                        namespace: "observability",
-                        labels: ["app.kubernetes.io/name": "opentelemetry-collector"]),
-                ]),
-            aws: AWSPlacement(),
-            addresses: [
-                .clients: try cidrs("203.0.113.0/24", "2001:db8:100::/48"),
-                .vcs: try cidrs("10.20.0.0/16"),
-                datacenter.node: try cidrs("192.0.2.0/24"),
-                datacenter.infrastructure: try cidrs("10.100.0.0/16"),
-                identity: try cidrs("198.51.100.20/32"),
-            ])
-    }
+    /// `examples/k8s-gateway.yaml`, decoded: an in-cluster and an external pool, the VCS
+    /// gateway, postgres and a telemetry collector as pods, an identity provider by address.
+    static func k8sGateway() throws -> Topology { try ExampleTopology.file("k8s-gateway") }
 
     /// A user reason with everything that could break a quoted comment: quotes, `$`,
     /// backticks, a backslash, `#`, `;`, a line feed, a tab, non-ASCII letters, and more

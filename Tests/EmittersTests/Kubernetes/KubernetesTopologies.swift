@@ -1,17 +1,12 @@
 @testable import TopologyModel
 
-/// Topologies of the shapes topology files add, built with the model's memberwise initializer:
-/// the two example files as the Kubernetes target sees them, and variations of them.
+/// Topologies of the shapes topology files add: `examples/k8s-gateway.yaml` as decoded, and
+/// variations built with the model's memberwise initializer.
 ///
 /// For example: ``k8sGateway`` is `examples/k8s-gateway.yaml`: an in-cluster pool and an
 /// external one, the VCS gateway behind `ingress-nginx`, Postgres and an OpenTelemetry
 /// collector living in the cluster, and an identity provider by address.
 enum KubernetesTopologies {
-    /// The OpenTelemetry collector of `examples/k8s-gateway.yaml`.
-    static let otel = Node(.extra, name: "otel-collector")
-    /// The identity provider of `examples/k8s-gateway.yaml`.
-    static let identityProvider = Node(.extra, name: "identity-provider")
-
     /// A CIDR of the fixtures; the texts are valid.
     static func cidr(_ text: String) -> CIDR {
         (try? CIDR(parsing: text)) ?? .anyIPv4
@@ -34,50 +29,8 @@ enum KubernetesTopologies {
             addresses: addresses.mapValues { $0.map(cidr).sorted() })
     }
 
-    /// The pools of `examples/k8s-gateway.yaml`.
-    static let gatewayPools = [
-        WorkerPool(
-            name: "cluster", placement: .inNetwork,
-            infrastructurePorts: [PortRange(443), PortRange(6443)]),
-        WorkerPool(
-            name: "datacenter", placement: .external, infrastructurePorts: [PortRange(443)],
-            namespace: "spacelift-workers-datacenter"),
-    ]
-
-    /// The extra egress of `examples/k8s-gateway.yaml`.
-    static let gatewayExtraEgress = [
-        ExtraEgress(
-            node: otel, sources: [.server, .drain, .scheduler], ports: [Port(.tcp, 4317)],
-            reason: "Telemetry: traces to the OpenTelemetry collector (OTLP gRPC)"),
-        ExtraEgress(
-            node: identityProvider, sources: [.server], ports: [Port(.tcp, 443)],
-            reason: "Single sign-on: the identity provider's SAML and OIDC endpoints"),
-    ]
-
-    /// The in-cluster nodes of `examples/k8s-gateway.yaml`.
-    static let gatewayPods: [Node: PodSelector] = [
-        .postgres: PodSelector(
-            namespace: "databases", labels: ["app.kubernetes.io/name": "postgresql"]),
-        otel: PodSelector(
-            namespace: "observability",
-            labels: ["app.kubernetes.io/name": "opentelemetry-collector"]),
-    ]
-
-    /// The addresses of `examples/k8s-gateway.yaml`.
-    static let gatewayAddresses: [Node: [String]] = [
-        .clients: ["203.0.113.0/24", "2001:db8:100::/48"],
-        .vcs: ["10.20.0.0/16"],
-        Node(.worker, name: "worker-datacenter"): ["192.0.2.0/24"],
-        Node(.infrastructure, name: "infrastructure-datacenter"): ["10.100.0.0/16"],
-        identityProvider: ["198.51.100.20/32"],
-    ]
-
-    /// `examples/k8s-gateway.yaml`.
-    static let k8sGateway = topology(
-        workerPools: gatewayPools, vcsGateway: VCSGateway(), extraEgress: gatewayExtraEgress,
-        kubernetes: KubernetesPlacement(
-            namespace: "spacelift", ingressNamespace: "ingress-nginx", podSelectors: gatewayPods),
-        addresses: gatewayAddresses)
+    /// `examples/k8s-gateway.yaml`, decoded.
+    static let k8sGateway = ExampleTopology.fileOrReference("k8s-gateway")
 
     /// `examples/aws-two-pools.yaml` as the Kubernetes target sees it: SQS and KMS, a pool
     /// with addresses in the cluster and an external one, every outbound HTTPS connection

@@ -82,4 +82,18 @@ enum ExampleTopology {
     static func topology(of example: Example) throws -> Topology {
         try topology(example.arguments)
     }
+
+    /// The topology of the example topology file `examples/NAME.yaml`, as `topogen --topology`
+    /// resolves it: the one source of the example shapes every target's tests use.
+    static func file(_ name: String) throws -> Topology {
+        try topology([
+            "--topology", Repository.examples.appendingPathComponent("\(name).yaml").path,
+        ])
+    }
+
+    /// ``file(_:)`` for fixtures that must be values; a file that does not resolve is the
+    /// reference installation here, and a failure of `TopologyFileTests`.
+    static func fileOrReference(_ name: String) -> Topology {
+        (try? file(name)) ?? .reference
+    }
 }
