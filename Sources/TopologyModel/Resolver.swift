@@ -57,13 +57,10 @@ struct Resolver {
         let pools = workerPools(spec, backend: kubernetes)
         let gateway = vcsGateway(spec.vcsGateway)
         let proxy = egressProxy(spec.egressProxy)
-        var components = [Node.server, .drain, .scheduler] + pools.map(\.node)
-        if gateway != nil { components.append(.vcsGateway) }
+        let components = Topology.components(workerPools: pools, hasGateway: gateway != nil)
         let extraEgress = extraEgress(spec.extraEgress, pools: pools, components: components)
 
-        var nodes = Node.allCases.filter { $0.role != .worker && $0.role != .infrastructure }
-        nodes += pools.flatMap { [$0.node, $0.infrastructure] }
-        nodes += extraEgress.map(\.node)
+        let nodes = Topology.nodes(workerPools: pools, extraEgress: extraEgress)
         var places = NodePlaces(nodes: nodes)
         for entry in spec.nodes {
             place(entry.addresses, named: entry.node, in: &places)

@@ -114,9 +114,7 @@ extension Topology {
                 "VCS gateway egress Postgres")
         }
         if scope.componentsPullImages {
-            for component in [Node.server, .drain, .scheduler]
-                + (vcsGateway == nil ? [] : [.vcsGateway])
-            {
+            for component in components where component.role != .worker {
                 add(
                     "\(component)-image-pull", component, .containerRegistry, https, .imagePull,
                     "Container registries: the backend image")

@@ -92,19 +92,24 @@ public struct Topology: Hashable, Sendable {
     /// The Spacelift components: server, drain, scheduler, every worker pool's workers, and
     /// the VCS gateway when there is one.
     public var components: [Node] {
-        [.server, .drain, .scheduler] + workerPools.map(\.node)
-            + (vcsGateway == nil ? [] : [.vcsGateway])
+        Self.components(workerPools: workerPools, hasGateway: vcsGateway != nil)
     }
 
     /// Every node of the installation, in artifact order.
-    public var nodes: [Node] {
-        var nodes = Set(Node.allCases.filter { $0.role != .worker && $0.role != .infrastructure })
-        for pool in workerPools {
-            nodes.insert(pool.node)
-            nodes.insert(pool.infrastructure)
-        }
-        for egress in extraEgress { nodes.insert(egress.node) }
-        return nodes.sorted()
+    public var nodes: [Node] { Self.nodes(workerPools: workerPools, extraEgress: extraEgress) }
+
+    /// The components of an installation with these pools, with or without a VCS gateway.
+    static func components(workerPools: [WorkerPool], hasGateway: Bool) -> [Node] {
+        [.server, .drain, .scheduler] + workerPools.map(\.node) + (hasGateway ? [.vcsGateway] : [])
+    }
+
+    /// The nodes of an installation with these pools and extra egress, in artifact order.
+    static func nodes(workerPools: [WorkerPool], extraEgress: [ExtraEgress]) -> [Node] {
+        let own = Node.allCases.filter { $0.role != .worker && $0.role != .infrastructure }
+        return Set(
+            own + workerPools.flatMap { [$0.node, $0.infrastructure] } + extraEgress.map(\.node)
+        )
+        .sorted()
     }
 
     /// The node of the installation with this name, for example `worker-eu`.
