@@ -791,12 +791,16 @@ struct Resolver {
             guard let cidrs = addresses[node] else { continue }
             let sorted = cidrs.sorted { ($0.prefixLength, $0) < ($1.prefixLength, $1) }
             var kept: [CIDR] = []
+            var keptSet: Set<CIDR> = []
             for cidr in sorted {
-                if let wider = kept.first(where: { $0.contains(cidr) }) {
+                // The widest network kept that contains it, found among its supernets rather
+                // than by comparing every pair.
+                if let wider = cidr.supernets.first(where: { keptSet.contains($0) }) {
                     warning(
                         "CIDR '\(cidr)' for node '\(node)' lies inside '\(wider)' and adds nothing")
                 } else {
                     kept.append(cidr)
+                    keptSet.insert(cidr)
                 }
             }
             result[node] = kept.sorted()

@@ -72,16 +72,23 @@ enum AWSText {
     static let maximumLength = 255
 
     /// The characters AWS allows in descriptions, beside letters and digits.
-    private static let punctuation = Set(" ._-:/()#,@[]+=&;{}!$*".unicodeScalars)
+    private static let punctuation = Set(" ._-:/()#,@[]+=&;{}!$*".utf8)
 
-    /// The text with every character AWS does not allow removed.
+    /// The text with every character AWS does not allow removed. Every allowed character is
+    /// ASCII, so the bytes of the text are filtered: a character of several bytes loses them all.
     static func sanitized(_ text: String) -> String {
-        String(
-            String.UnicodeScalarView(
-                text.unicodeScalars.filter {
-                    ("a"..."z").contains($0) || ("A"..."Z").contains($0)
-                        || ("0"..."9").contains($0) || punctuation.contains($0)
-                }))
+        if text.utf8.allSatisfy(isAllowed) { return text }
+        return String(decoding: text.utf8.filter(isAllowed), as: UTF8.self)
+    }
+
+    /// Whether AWS allows the byte in a description.
+    private static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: punctuation.contains(byte)
+        }
     }
 
     /// The text cut to AWS's length, ending in `...` when cut, never inside its first `keeping`

@@ -96,15 +96,21 @@ public struct KubernetesEmitter: Emitter {
     /// server, drain, scheduler, every in-cluster pool, and the VCS gateway.
     func componentFlows(for topology: Topology) -> [ComponentFlows] {
         let placement = topology.kubernetes
-        let flows = flows(for: topology)
+        // The flows by end, once, rather than filtering every flow for every component.
+        var into: [Node: [Flow]] = [:]
+        var from: [Node: [Flow]] = [:]
+        for flow in flows(for: topology) {
+            into[flow.destination, default: []].append(flow)
+            from[flow.source, default: []].append(flow)
+        }
         return inClusterComponents(of: topology).map { component in
             ComponentFlows(
                 component: component,
                 namespace: topology.workerPool(of: component)?.namespace ?? placement.namespace,
-                ingress: flows.filter { $0.destination == component }.map {
+                ingress: (into[component] ?? []).map {
                     input(for: $0, peer: $0.source, in: topology)
                 },
-                egress: flows.filter { $0.source == component }.map {
+                egress: (from[component] ?? []).map {
                     input(for: $0, peer: $0.destination, in: topology)
                 })
         }
@@ -125,12 +131,12 @@ public struct KubernetesEmitter: Emitter {
     /// `spacelift-workers` adds a default deny there.
     func defaultDenyNamespaces(of topology: Topology) -> [String] {
         var namespaces = [topology.kubernetes.namespace]
+        var seen: Set<String> = [topology.kubernetes.namespace]
         let pools = topology.workerPools.filter { $0.placement == .inNetwork }
-        for pool in pools where !namespaces.contains(pool.namespace) {
-            let coveredByAPool = pools.contains {
-                $0.namespace == pool.namespace && $0.podLabels.isEmpty
-            }
-            if !coveredByAPool { namespaces.append(pool.namespace) }
+        let coveredByAPool = Set(pools.filter(\.podLabels.isEmpty).map(\.namespace))
+        for pool in pools where !seen.contains(pool.namespace) {
+            seen.insert(pool.namespace)
+            if !coveredByAPool.contains(pool.namespace) { namespaces.append(pool.namespace) }
         }
         return namespaces
     }
@@ -266,7 +272,8 @@ public struct KubernetesEmitter: Emitter {
             return .init(flow: flow, peers: [peer] + addresses.map(NetworkPolicyPeer.ipBlock))
         case .addresses(let nodes, let note):
             var cidrs: [CIDR] = []
-            for cidr in nodes.flatMap(topology.addresses(of:)) where !cidrs.contains(cidr) {
+            var seen: Set<CIDR> = []
+            for cidr in nodes.flatMap(topology.addresses(of:)) where seen.insert(cidr).inserted {
                 cidrs.append(cidr)
             }
             return .init(flow: flow, peers: cidrs.map(NetworkPolicyPeer.ipBlock), note: note)

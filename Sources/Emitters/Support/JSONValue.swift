@@ -22,28 +22,78 @@ indirect enum JSONValue: Hashable, Sendable {
 
     /// The value as indented text, without a final newline.
     func rendered(indent: Int = 0) -> String {
-        let inner = String(repeating: " ", count: indent + 4)
-        let outer = String(repeating: " ", count: indent)
+        var text = ""
+        write(into: &text, indent: indent)
+        return text
+    }
+
+    /// Appends the value as indented text to `text`, which is faster than joining the texts of
+    /// the parts when a document holds tens of thousands of rules.
+    private func write(into text: inout String, indent: Int) {
         switch self {
-        case .string(let text): return Self.quoted(text)
-        case .number(let value): return String(value)
+        case .string(let value): Self.appendQuoted(value, to: &text)
+        case .number(let value): text += String(value)
         case .array(let values):
-            guard !values.isEmpty else { return "[]" }
-            let items = values.map { inner + $0.rendered(indent: indent + 4) }
-            return "[\n" + items.joined(separator: ",\n") + "\n" + outer + "]"
-        case .object(let members):
-            guard !members.isEmpty else { return "{}" }
-            let items = members.map {
-                inner + Self.quoted($0.key) + ": " + $0.value.rendered(indent: indent + 4)
+            guard !values.isEmpty else {
+                text += "[]"
+                return
             }
-            return "{\n" + items.joined(separator: ",\n") + "\n" + outer + "}"
+            text += "[\n"
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += ",\n" }
+                Self.appendIndent(indent + 4, to: &text)
+                value.write(into: &text, indent: indent + 4)
+            }
+            text += "\n"
+            Self.appendIndent(indent, to: &text)
+            text += "]"
+        case .object(let members):
+            guard !members.isEmpty else {
+                text += "{}"
+                return
+            }
+            text += "{\n"
+            for (index, member) in members.enumerated() {
+                if index > 0 { text += ",\n" }
+                Self.appendIndent(indent + 4, to: &text)
+                Self.appendQuoted(member.key, to: &text)
+                text += ": "
+                member.value.write(into: &text, indent: indent + 4)
+            }
+            text += "\n"
+            Self.appendIndent(indent, to: &text)
+            text += "}"
         }
+    }
+
+    private static func appendIndent(_ width: Int, to text: inout String) {
+        text += String(repeating: " ", count: width)
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped; with
     /// `escapingHTML`, also `<`, `>` and `&`, as Terraform's `jsonencode` writes them.
     static func quoted(_ text: String, escapingHTML: Bool = false) -> String {
-        var result = "\""
+        var result = ""
+        appendQuoted(text, escapingHTML: escapingHTML, to: &result)
+        return result
+    }
+
+    /// Appends `text` as a JSON string literal (see ``quoted(_:escapingHTML:)``).
+    private static func appendQuoted(
+        _ text: String, escapingHTML: Bool = false, to result: inout String
+    ) {
+        let plain = text.utf8.allSatisfy { byte in
+            byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                && !(escapingHTML
+                    && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+                        || byte == UInt8(ascii: "&")))
+        }
+        result += "\""
+        guard !plain else {
+            result += text
+            result += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
@@ -63,7 +113,7 @@ indirect enum JSONValue: Hashable, Sendable {
                 }
             }
         }
-        return result + "\""
+        result += "\""
     }
 }
 
