@@ -63,8 +63,8 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Every network of the family that contains this one, itself included, widest first: for
     /// `10.1.0.0/16`, `0.0.0.0/0`, `0.0.0.0/1`, ..., `10.0.0.0/15`, `10.1.0.0/16`. Looking
     /// these up finds a network's covers in a set of networks without comparing every pair.
-    public var supernets: [CIDR] {
-        (0...prefixLength).map {
+    public var supernets: LazyMapSequence<ClosedRange<Int>, CIDR> {
+        (0...prefixLength).lazy.map {
             CIDR(uncheckedAddress: address.masked(toPrefix: $0), prefixLength: $0)
         }
     }

@@ -98,17 +98,30 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     private static func parseIPv4(_ text: Substring) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
+        // Byte by byte: four decimal octets of one to three digits, separated by dots.
         var value: UInt32 = 0
-        for part in parts {
+        var octet: UInt32 = 0
+        var digits = 0
+        var leadingZero = false
+        var octets = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | octet
+                octets += 1
+                (octet, digits, leadingZero) = (0, 0, false)
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             // Leading zeros are refused: some tools read them as octal.
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                part == "0" || part.first != "0", let octet = UInt32(part), octet <= 255
-            else { return nil }
-            value = value << 8 | octet
+            guard digits < 3, !leadingZero else { return nil }
+            if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
+            octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+            digits += 1
+            guard octet <= 255 else { return nil }
         }
-        return value
+        guard digits > 0, octets == 3 else { return nil }
+        return value << 8 | octet
     }
 
     private static func parseIPv6(_ text: Substring) -> (UInt64, UInt64)? {
