@@ -100,8 +100,27 @@ struct HCLEvaluator {
     /// `for_each` is then the same for each of many rules.
     private var resourceValues: [String: HCLValue] = [:]
     private var attributes: [String: Result<HCLValue, HCLProblem>] = [:]
-    /// Locals and attributes being evaluated, to report a cycle instead of recursing.
+    /// Locals, attributes and collections being evaluated, to report a cycle instead of
+    /// recursing.
     private var inProgress: Set<String> = []
+
+    /// The longest chain of references evaluated one inside the other (`local.a` referring to
+    /// `local.b` referring to ...), so that a long chain is refused rather than overflowing
+    /// the stack: the 101st is ``HCLProblem`` `references are nested deeper than 100 levels`.
+    static let maximumReferenceDepth = 100
+
+    /// Starts evaluating `key`, refusing a cycle or a chain of references that is too long.
+    private mutating func begin(_ key: String, at location: SourceLocation) throws(HCLProblem) {
+        guard inProgress.count < Self.maximumReferenceDepth else {
+            throw HCLProblem(
+                message:
+                    "references are nested deeper than \(Self.maximumReferenceDepth) levels at '\(key)'",
+                location: location)
+        }
+        guard inProgress.insert(key).inserted else {
+            throw HCLProblem(message: "'\(key)' refers to itself", location: location)
+        }
+    }
 
     /// The instances a resource's `for_each` or `count` makes.
     private enum Collection: Hashable, Sendable {
@@ -171,6 +190,9 @@ struct HCLEvaluator {
         let key = "\(type).\(name)"
         if let cached = collections[key] { return try cached.get() }
         guard let declared = configuration.resources[type]?[name] else { return .single }
+        let progress = "collection of \(key)"
+        try begin(progress, at: declared.location(declared.value.line))
+        defer { inProgress.remove(progress) }
         let result: Result<Collection, HCLProblem>
         do {
             result = .success(try computeCollection(declared))
@@ -273,10 +295,7 @@ struct HCLEvaluator {
         }
         let key = "\(address).\(name)"
         if let cached = attributes[key] { return try cached.get() }
-        guard inProgress.insert(key).inserted else {
-            throw HCLProblem(
-                message: "'\(key)' refers to itself", location: declared.location(attribute.line))
-        }
+        try begin(key, at: declared.location(attribute.line))
         defer { inProgress.remove(key) }
         let result: Result<HCLValue, HCLProblem>
         do {
@@ -416,11 +435,7 @@ struct HCLEvaluator {
                 location: SourceLocation(file: file, line: line))
         }
         let key = "local.\(name)"
-        guard inProgress.insert(key).inserted else {
-            throw HCLProblem(
-                message: "'\(key)' refers to itself",
-                location: declared.location(declared.value.line))
-        }
+        try begin(key, at: declared.location(declared.value.line))
         defer { inProgress.remove(key) }
         let result: Result<HCLValue, HCLProblem>
         do {
@@ -704,13 +719,13 @@ struct HCLEvaluator {
         switch collection {
         case .list(let items):
             let number = try Self.number(key, at: location)
-            guard number.rounded() == number, number >= 0, Int(number) < items.count else {
+            guard let index = Int(exactly: number), index >= 0, index < items.count else {
                 throw HCLProblem(
                     message:
                         "the index \(HCLValue.format(number)) is out of range (\(items.count) elements)",
                     location: location)
             }
-            return items[Int(number)]
+            return items[index]
         case .object(let fields):
             guard case .string(let name) = try Self.string(key, at: location) else {
                 return .unknown(
