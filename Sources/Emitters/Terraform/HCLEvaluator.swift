@@ -475,6 +475,7 @@ struct HCLEvaluator {
                     case let other: return other
                     }
                 }
+                try Self.checkSize(.string(text), at: location)
             }
             return .string(text)
         case .unsupported(let reason):
@@ -532,8 +533,10 @@ struct HCLEvaluator {
         case .splatItem:
             return scope.names[Self.splatName] ?? .null
         case .call(let name, let arguments, let expandsLast):
-            return try call(
+            let value = try call(
                 name, arguments, expandsLast: expandsLast, scope: scope, location: location)
+            try Self.checkSize(value, at: location)
+            return value
         case .not(let operand):
             let value = try evaluate(operand, in: scope)
             if case .unknown = value { return value }
@@ -810,6 +813,23 @@ struct HCLEvaluator {
     // MARK: - Conversions
 
     /// A value as a number, converting a numeric string as Terraform does.
+    /// The longest string and list a template or function may make: 1 MiB of text, 1 Mi
+    /// elements. Far beyond any security group's, they stop locals that double a value at
+    /// each step (`a = "${local.b}${local.b}"`) from filling the memory.
+    static let maximumSize = 1 << 20
+
+    /// Refuses a string or list longer than ``maximumSize``.
+    static func checkSize(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) {
+        switch value {
+        case .string(let text) where text.utf8.count > maximumSize:
+            throw HCLProblem(message: "a string is longer than 1 MiB", location: location)
+        case .list(let items) where items.count > maximumSize:
+            throw HCLProblem(
+                message: "a list has more than \(maximumSize) elements", location: location)
+        default: return
+        }
+    }
+
     static func number(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) -> Double
     {
         switch value {
