@@ -1,7 +1,7 @@
 public import Emitters
-public import Foundation
-public import TestSupport
-public import TopologyModel
+import Foundation
+import TestSupport
+import TopologyModel
 
 /// One fuzz target: an input of topogen (a topology file, or the deployed rules of one format)
 /// and the public entry points the `topogen` executable calls on it. A harness turns the
