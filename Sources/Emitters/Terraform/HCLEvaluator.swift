@@ -484,6 +484,7 @@ struct HCLEvaluator {
             var values: [HCLValue] = []
             values.reserveCapacity(items.count)
             for item in items { values.append(try evaluate(item, in: scope)) }
+            try Self.checkSize(.list(values), at: location)
             return .list(values)
         case .object(let items):
             var fields: [String: HCLValue] = [:]
@@ -494,6 +495,7 @@ struct HCLEvaluator {
                 case let other: return other
                 }
             }
+            try Self.checkSize(.object(fields), at: location)
             return .object(fields)
         case .variable(let name):
             if let value = scope.names[name] { return value }
@@ -561,6 +563,7 @@ struct HCLEvaluator {
                 return nil
             }
             if let outcome { return outcome }
+            try Self.checkSize(.list(result), at: location)
             return .list(result)
         case .forObject(let clause, let key, let value, let grouping):
             var result: [String: HCLValue] = [:]
@@ -586,7 +589,9 @@ struct HCLEvaluator {
                 return nil
             }
             if let outcome { return outcome }
-            return .object(grouping ? groups.mapValues { .list($0) } : result)
+            let object = HCLValue.object(grouping ? groups.mapValues { .list($0) } : result)
+            try Self.checkSize(object, at: location)
+            return object
         }
     }
 
@@ -813,20 +818,37 @@ struct HCLEvaluator {
     // MARK: - Conversions
 
     /// A value as a number, converting a numeric string as Terraform does.
-    /// The longest string and list a template or function may make: 1 MiB of text, 1 Mi
-    /// elements. Far beyond any security group's, they stop locals that double a value at
-    /// each step (`a = "${local.b}${local.b}"`) from filling the memory.
+    /// The longest string and the most values (elements of lists and objects, counted
+    /// through every level) a template, a constructor or a function may make: 1 MiB of text,
+    /// 1 Mi values. Far beyond any security group's, they stop locals that double a value at
+    /// each step (`a = "${local.b}${local.b}"`, `a = [local.b, local.b]`) from filling the
+    /// memory or taking exponential time where the value is walked.
     static let maximumSize = 1 << 20
 
-    /// Refuses a string or list longer than ``maximumSize``.
+    /// Refuses a string longer than 1 MiB, or a list or object of more than ``maximumSize``
+    /// values in all.
     static func checkSize(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) {
-        switch value {
-        case .string(let text) where text.utf8.count > maximumSize:
+        if case .string(let text) = value, text.utf8.count > maximumSize {
             throw HCLProblem(message: "a string is longer than 1 MiB", location: location)
-        case .list(let items) where items.count > maximumSize:
-            throw HCLProblem(
-                message: "a list has more than \(maximumSize) elements", location: location)
-        default: return
+        }
+        // Counts values without recursion, stopping past the limit, so that a value shared
+        // many times over costs at most the limit to measure.
+        var count = 0
+        var pending = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .list(let items):
+                count += items.count
+                pending += items
+            case .object(let fields):
+                count += fields.count
+                pending += fields.values
+            default: continue
+            }
+            guard count <= maximumSize else {
+                throw HCLProblem(
+                    message: "a value holds more than \(maximumSize) values", location: location)
+            }
         }
     }
 
