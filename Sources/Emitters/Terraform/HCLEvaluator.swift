@@ -818,17 +818,20 @@ struct HCLEvaluator {
     // MARK: - Conversions
 
     /// A value as a number, converting a numeric string as Terraform does.
-    /// The longest string and the most values (elements of lists and objects, counted
-    /// through every level) a template, a constructor or a function may make: 1 MiB of text,
-    /// 1 Mi values. Far beyond any security group's, they stop locals that double a value at
+    /// The longest string a template or function may make: 1 MiB.
+    static let maximumStringSize = 1 << 20
+
+    /// The most values (elements of lists and objects, counted through every level) a
+    /// constructor, a `for` expression or a function may make: 262,144. Far beyond any
+    /// security group's, this and ``maximumStringSize`` stop locals that double a value at
     /// each step (`a = "${local.b}${local.b}"`, `a = [local.b, local.b]`) from filling the
     /// memory or taking exponential time where the value is walked.
-    static let maximumSize = 1 << 20
+    static let maximumSize = 1 << 18
 
-    /// Refuses a string longer than 1 MiB, or a list or object of more than ``maximumSize``
-    /// values in all.
+    /// Refuses a string longer than ``maximumStringSize``, or a list or object of more than
+    /// ``maximumSize`` values in all.
     static func checkSize(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) {
-        if case .string(let text) = value, text.utf8.count > maximumSize {
+        if case .string(let text) = value, text.utf8.count > maximumStringSize {
             throw HCLProblem(message: "a string is longer than 1 MiB", location: location)
         }
         // Counts values without recursion, stopping past the limit, so that a value shared

@@ -5,7 +5,8 @@ import Testing
 
 /// The inputs the fuzzers (`Scripts/fuzz.sh`) and their review found to crash, overflow the
 /// stack, hang or fill the memory, kept in `Tests/Fixtures/fuzz/HARNESS/` and replayed through
-/// the same harness: each must now be read or refused with a diagnostic, quickly. A file named
+/// the same harness: each must now be read or refused with a diagnostic, in seconds (a
+/// debug build on a busy machine; the fuzzer's own limit is 10 s). A file named
 /// `refused-*` must be refused (a limit of the reader).
 ///
 /// For example: `terraform/refused-nested-tuples.tf` is refused with `<fuzz>:2: expressions and
@@ -30,7 +31,7 @@ import Testing
         let clock = ContinuousClock()
         var outcome: Harness.Outcome?
         let elapsed = clock.measure { outcome = harness.run(bytes) }
-        #expect(elapsed < .seconds(5), "\(input) took \(elapsed)")
+        #expect(elapsed < .seconds(20), "\(input) took \(elapsed)")
         if input.url.lastPathComponent.hasPrefix("refused-") {
             guard case .refused(let diagnostics) = outcome else {
                 Issue.record("\(input) was not refused: \(String(describing: outcome))")
