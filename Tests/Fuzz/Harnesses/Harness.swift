@@ -116,8 +116,9 @@ extension Format {
 /// installation and the example topology files) and, for host firewalls, one of its
 /// components, chosen from the input's length so that a run is deterministic.
 ///
-/// For example: an input of 7 bytes is read against the topology `7 % 3` and its component
-/// `(7 / 3) % components`.
+/// For example: with the settings "reference without a role", "aws-two-pools without a
+/// role" and "k8s-gateway without a role", a Kubernetes input of 7 bytes is read against the
+/// second (`7 % 3`); host inputs choose in the same way among every (topology, component).
 struct Setting: Sendable {
     /// The topology.
     var topology: Topology
