@@ -27,6 +27,18 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "FuzzHarnesses",
+            dependencies: ["Emitters", "TopologyModel", "TestSupport"],
+            path: "Tests/Fuzz/Harnesses",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "topogen-fuzz",
+            dependencies: ["FuzzHarnesses"],
+            path: "Tests/Fuzz/Main",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TopologyModelTests",
             dependencies: ["TopologyModel"],
@@ -34,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EmittersTests",
-            dependencies: ["Emitters", "TopologyModel", "TestSupport"],
+            dependencies: ["Emitters", "TopologyModel", "TestSupport", "FuzzHarnesses"],
             swiftSettings: strictSettings
         ),
         .testTarget(

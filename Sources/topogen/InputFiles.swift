@@ -31,8 +31,7 @@ enum InputFiles {
         var inputs: [InputText] = []
         for path in paths {
             if path == "-" {
-                inputs.append(
-                    try text(FileHandle.standardInput.readDataToEndOfFile(), name: "<stdin>"))
+                inputs.append(try text(bounded(.standardInput, name: "<stdin>"), name: "<stdin>"))
                 continue
             }
             var isDirectory: ObjCBool = false
@@ -51,7 +50,7 @@ enum InputFiles {
     /// The text of one file, or of stdin for `-`: a topology file.
     static func readOne(_ path: String) throws(InputError) -> InputText {
         if path == "-" {
-            return try text(FileHandle.standardInput.readDataToEndOfFile(), name: "<stdin>")
+            return try text(bounded(.standardInput, name: "<stdin>"), name: "<stdin>")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -106,13 +105,29 @@ enum InputFiles {
                 "'\(path)' is \(size >> 20) MiB; topogen reads inputs of at most \(maximumSize >> 20) MiB"
             )
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw InputError("cannot read '\(path)': \(reason(error))")
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError("cannot read '\(path)': \(String(cString: strerror(errno)))")
         }
-        return try text(data, name: name)
+        defer { try? handle.close() }
+        return try text(bounded(handle, name: path), name: name)
+    }
+
+    /// What a file or stream holds, read up to one byte over ``maximumSize`` so that an
+    /// endless stream (a pipe, `/dev/zero`, `--topology -`) is refused rather than read into
+    /// memory whole; ``text(_:name:)`` refuses what is over.
+    private static func bounded(_ handle: FileHandle, name: String) throws(InputError) -> Data {
+        var data = Data()
+        do {
+            while data.count <= maximumSize,
+                let chunk = try handle.read(upToCount: min(1 << 20, maximumSize + 1 - data.count)),
+                !chunk.isEmpty
+            {
+                data.append(chunk)
+            }
+        } catch {
+            throw InputError("cannot read '\(name)': \(reason(error))")
+        }
+        return data
     }
 
     private static func text(_ data: Data, name: String) throws(InputError) -> InputText {

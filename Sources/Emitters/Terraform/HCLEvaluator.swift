@@ -100,8 +100,27 @@ struct HCLEvaluator {
     /// `for_each` is then the same for each of many rules.
     private var resourceValues: [String: HCLValue] = [:]
     private var attributes: [String: Result<HCLValue, HCLProblem>] = [:]
-    /// Locals and attributes being evaluated, to report a cycle instead of recursing.
+    /// Locals, attributes and collections being evaluated, to report a cycle instead of
+    /// recursing.
     private var inProgress: Set<String> = []
+
+    /// The longest chain of references evaluated one inside the other (`local.a` referring to
+    /// `local.b` referring to ...), so that a long chain is refused rather than overflowing
+    /// the stack: the 101st is ``HCLProblem`` `references are nested deeper than 100 levels`.
+    static let maximumReferenceDepth = 100
+
+    /// Starts evaluating `key`, refusing a cycle or a chain of references that is too long.
+    private mutating func begin(_ key: String, at location: SourceLocation) throws(HCLProblem) {
+        guard inProgress.count < Self.maximumReferenceDepth else {
+            throw HCLProblem(
+                message:
+                    "references are nested deeper than \(Self.maximumReferenceDepth) levels at '\(key)'",
+                location: location)
+        }
+        guard inProgress.insert(key).inserted else {
+            throw HCLProblem(message: "'\(key)' refers to itself", location: location)
+        }
+    }
 
     /// The instances a resource's `for_each` or `count` makes.
     private enum Collection: Hashable, Sendable {
@@ -171,6 +190,9 @@ struct HCLEvaluator {
         let key = "\(type).\(name)"
         if let cached = collections[key] { return try cached.get() }
         guard let declared = configuration.resources[type]?[name] else { return .single }
+        let progress = "collection of \(key)"
+        try begin(progress, at: declared.location(declared.value.line))
+        defer { inProgress.remove(progress) }
         let result: Result<Collection, HCLProblem>
         do {
             result = .success(try computeCollection(declared))
@@ -273,10 +295,7 @@ struct HCLEvaluator {
         }
         let key = "\(address).\(name)"
         if let cached = attributes[key] { return try cached.get() }
-        guard inProgress.insert(key).inserted else {
-            throw HCLProblem(
-                message: "'\(key)' refers to itself", location: declared.location(attribute.line))
-        }
+        try begin(key, at: declared.location(attribute.line))
         defer { inProgress.remove(key) }
         let result: Result<HCLValue, HCLProblem>
         do {
@@ -416,11 +435,7 @@ struct HCLEvaluator {
                 location: SourceLocation(file: file, line: line))
         }
         let key = "local.\(name)"
-        guard inProgress.insert(key).inserted else {
-            throw HCLProblem(
-                message: "'\(key)' refers to itself",
-                location: declared.location(declared.value.line))
-        }
+        try begin(key, at: declared.location(declared.value.line))
         defer { inProgress.remove(key) }
         let result: Result<HCLValue, HCLProblem>
         do {
@@ -460,6 +475,7 @@ struct HCLEvaluator {
                     case let other: return other
                     }
                 }
+                try Self.checkSize(.string(text), at: location)
             }
             return .string(text)
         case .unsupported(let reason):
@@ -468,6 +484,7 @@ struct HCLEvaluator {
             var values: [HCLValue] = []
             values.reserveCapacity(items.count)
             for item in items { values.append(try evaluate(item, in: scope)) }
+            try Self.checkSize(.list(values), at: location)
             return .list(values)
         case .object(let items):
             var fields: [String: HCLValue] = [:]
@@ -478,6 +495,7 @@ struct HCLEvaluator {
                 case let other: return other
                 }
             }
+            try Self.checkSize(.object(fields), at: location)
             return .object(fields)
         case .variable(let name):
             if let value = scope.names[name] { return value }
@@ -517,8 +535,10 @@ struct HCLEvaluator {
         case .splatItem:
             return scope.names[Self.splatName] ?? .null
         case .call(let name, let arguments, let expandsLast):
-            return try call(
+            let value = try call(
                 name, arguments, expandsLast: expandsLast, scope: scope, location: location)
+            try Self.checkSize(value, at: location)
+            return value
         case .not(let operand):
             let value = try evaluate(operand, in: scope)
             if case .unknown = value { return value }
@@ -543,6 +563,7 @@ struct HCLEvaluator {
                 return nil
             }
             if let outcome { return outcome }
+            try Self.checkSize(.list(result), at: location)
             return .list(result)
         case .forObject(let clause, let key, let value, let grouping):
             var result: [String: HCLValue] = [:]
@@ -568,7 +589,9 @@ struct HCLEvaluator {
                 return nil
             }
             if let outcome { return outcome }
-            return .object(grouping ? groups.mapValues { .list($0) } : result)
+            let object = HCLValue.object(grouping ? groups.mapValues { .list($0) } : result)
+            try Self.checkSize(object, at: location)
+            return object
         }
     }
 
@@ -704,13 +727,13 @@ struct HCLEvaluator {
         switch collection {
         case .list(let items):
             let number = try Self.number(key, at: location)
-            guard number.rounded() == number, number >= 0, Int(number) < items.count else {
+            guard let index = Int(exactly: number), index >= 0, index < items.count else {
                 throw HCLProblem(
                     message:
                         "the index \(HCLValue.format(number)) is out of range (\(items.count) elements)",
                     location: location)
             }
-            return items[Int(number)]
+            return items[index]
         case .object(let fields):
             guard case .string(let name) = try Self.string(key, at: location) else {
                 return .unknown(
@@ -795,6 +818,43 @@ struct HCLEvaluator {
     // MARK: - Conversions
 
     /// A value as a number, converting a numeric string as Terraform does.
+    /// The longest string a template or function may make: 1 MiB.
+    static let maximumStringSize = 1 << 20
+
+    /// The most values (elements of lists and objects, counted through every level) a
+    /// constructor, a `for` expression or a function may make: 262,144. Far beyond any
+    /// security group's, this and ``maximumStringSize`` stop locals that double a value at
+    /// each step (`a = "${local.b}${local.b}"`, `a = [local.b, local.b]`) from filling the
+    /// memory or taking exponential time where the value is walked.
+    static let maximumSize = 1 << 18
+
+    /// Refuses a string longer than ``maximumStringSize``, or a list or object of more than
+    /// ``maximumSize`` values in all.
+    static func checkSize(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) {
+        if case .string(let text) = value, text.utf8.count > maximumStringSize {
+            throw HCLProblem(message: "a string is longer than 1 MiB", location: location)
+        }
+        // Counts values without recursion, stopping past the limit, so that a value shared
+        // many times over costs at most the limit to measure.
+        var count = 0
+        var pending = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .list(let items):
+                count += items.count
+                pending += items
+            case .object(let fields):
+                count += fields.count
+                pending += fields.values
+            default: continue
+            }
+            guard count <= maximumSize else {
+                throw HCLProblem(
+                    message: "a value holds more than \(maximumSize) values", location: location)
+            }
+        }
+    }
+
     static func number(_ value: HCLValue, at location: SourceLocation) throws(HCLProblem) -> Double
     {
         switch value {

@@ -79,6 +79,15 @@ extension HCLEvaluator {
             }
             return text
         }
+        // A whole number that fits in `Int`: `1e300`, `1/0` and `0.5` are refused, not
+        // converted (a conversion out of range stops the process).
+        func integer(_ value: HCLValue) throws(HCLProblem) -> Int {
+            let number = try number(value, at: location)
+            guard let integer = Int(exactly: number) else {
+                throw fail("'\(name)' needs a whole number, not \(HCLValue.format(number))")
+            }
+            return integer
+        }
         // Shallow: an unknown argument makes the result unknown.
         for value in values { if case .unknown = value { return value } }
         let structural: Set<String> = [
@@ -175,7 +184,7 @@ extension HCLEvaluator {
             try count(2...2)
             let items = try list(values[0])
             guard !items.isEmpty else { throw fail("'element' of an empty list") }
-            let index = Int(try number(values[1], at: location))
+            let index = try integer(values[1])
             return items[((index % items.count) + items.count) % items.count]
         case "keys", "values":
             try count(1...1)
@@ -312,11 +321,11 @@ extension HCLEvaluator {
         case "substr":
             try count(3...3)
             let characters = Array(try text(values[0]))
-            var offset = Int(try number(values[1], at: location))
-            var length = Int(try number(values[2], at: location))
-            if offset < 0 { offset += characters.count }
+            var offset = try integer(values[1])
+            var length = try integer(values[2])
+            if offset < 0 { offset = max(offset, -characters.count) + characters.count }
             offset = max(0, min(offset, characters.count))
-            if length < 0 || offset + length > characters.count {
+            if length < 0 || length > characters.count - offset {
                 length = characters.count - offset
             }
             return .string(String(characters[offset..<(offset + length)]))
@@ -346,10 +355,10 @@ extension HCLEvaluator {
         case "cidrsubnet":
             try count(3...3)
             let (address, prefix) = try network(try text(values[0]), at: location)
-            let bits = Int(try number(values[1], at: location))
+            let bits = try integer(values[1])
             let index = try number(values[2], at: location)
             let width = address.bitWidth
-            guard bits >= 0, prefix + bits <= width, index >= 0,
+            guard bits >= 0, bits <= width - prefix, index >= 0, index < 0x1p128,
                 bits >= 64 || index < Double(UInt64(1) << UInt64(bits))
             else {
                 throw fail(
@@ -367,7 +376,7 @@ extension HCLEvaluator {
             let host = try number(values[1], at: location)
             let size =
                 prefix == 0 ? UInt128.max : (UInt128(1) << UInt128(address.bitWidth - prefix)) - 1
-            guard host >= 0, UInt128(host) <= size else {
+            guard host >= 0, host < 0x1p128, UInt128(host) <= size else {
                 throw fail("'cidrhost': host \(HCLValue.format(host)) is outside the network")
             }
             let base = value(address.masked(toPrefix: prefix))

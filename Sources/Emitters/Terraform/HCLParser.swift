@@ -10,6 +10,11 @@ import TopologyModel
 /// It works on the UTF-8 bytes in one pass, with one token of lookahead (two where a body
 /// item or an object key needs it), so its time is linear in the input.
 ///
+/// Blocks and expressions nested deeper than ``maximumDepth`` levels are refused (a chain of
+/// operators or traversals counts one level per operator), so that neither parsing nor
+/// evaluating them can overflow the stack: `a = [[[...]]]` 201 levels deep throws
+/// `main.tf:1: expressions and blocks are nested deeper than 200 levels`.
+///
 /// For example: `HCLParser.parse(InputText(name: "main.tf", contents: "a = 1\n"))` gives a
 /// body with the attribute `a`, `1` at line 1; `a = [1,` throws
 /// `main.tf:1: expected an expression, found the end of the file`.
@@ -22,6 +27,12 @@ struct HCLParser {
     /// Whether newlines end what is being parsed (bodies, object constructors) or are
     /// skipped (inside parentheses, brackets and interpolations), innermost last.
     private var newlineModes: [Bool] = [true]
+    /// How deeply the expression or block being parsed is nested.
+    private var depth = 0
+
+    /// The deepest nesting of blocks and expressions read, far beyond what configurations
+    /// write (Terraform's own modules nest a few levels).
+    static let maximumDepth = 200
 
     private init(_ input: InputText) {
         bytes = Array(input.contents.utf8)
@@ -76,6 +87,15 @@ struct HCLParser {
     }
 
     /// The error of a problem at a line of this file.
+    /// Counts one more level of nesting; the caller restores ``depth`` when it is done.
+    private mutating func deeper(_ line: Int) throws(ReadError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw error(
+                "expressions and blocks are nested deeper than \(Self.maximumDepth) levels", line)
+        }
+    }
+
     private func error(_ message: String, _ line: Int) -> ReadError {
         ReadError(SourceLocation(file: file, line: line), message)
     }
@@ -353,7 +373,10 @@ struct HCLParser {
                     "expected '=' or a block after '\(name)', found \(open.kind)", open.line)
             }
             try advance()
+            let outer = depth
+            try deeper(open.line)
             let inner = try parseBody(topLevel: false)
+            depth = outer
             try advance()  // }
             body.blocks.append(HCLBlock(type: name, labels: labels, body: inner, line: token.line))
             try endOfItem(after: "the block '\(name)'")
@@ -376,6 +399,9 @@ struct HCLParser {
 
     /// An expression: a conditional, or an operation of lower precedence.
     private mutating func parseExpression() throws(ReadError) -> HCLExpression {
+        let outer = depth
+        defer { depth = outer }
+        try deeper(try peek().line)
         let condition = try parseBinary(level: 0)
         guard isPunctuation(try peek(), "?") else { return condition }
         try advance()
@@ -396,6 +422,8 @@ struct HCLParser {
     private mutating func parseBinary(level: Int) throws(ReadError) -> HCLExpression {
         guard level < Self.levels.count else { return try parseUnary() }
         var lhs = try parseBinary(level: level + 1)
+        let outer = depth
+        defer { depth = outer }
         while true {
             let token = try peek()
             guard case .punctuation(let text) = token.kind,
@@ -403,6 +431,7 @@ struct HCLParser {
                 Self.levels[level].contains(op)
             else { return lhs }
             try advance()
+            try deeper(token.line)
             let rhs = try parseBinary(level: level + 1)
             lhs = HCLExpression(kind: .binary(op, lhs, rhs), line: lhs.line)
         }
@@ -411,6 +440,9 @@ struct HCLParser {
     /// `!` and `-`, then a primary expression with its traversals.
     private mutating func parseUnary() throws(ReadError) -> HCLExpression {
         let token = try peek()
+        let outer = depth
+        defer { depth = outer }
+        if isPunctuation(token, "!") || isPunctuation(token, "-") { try deeper(token.line) }
         if isPunctuation(token, "!") {
             try advance()
             return HCLExpression(kind: .not(try parseUnary()), line: token.line)
@@ -429,8 +461,11 @@ struct HCLParser {
     /// The traversals after an expression: `.name`, `.0`, `[key]`, `[*]` and `.*`.
     private mutating func parsePostfix(_ base: HCLExpression) throws(ReadError) -> HCLExpression {
         var expression = base
+        let outer = depth
+        defer { depth = outer }
         while true {
             let token = try peek()
+            if isPunctuation(token, ".") || isPunctuation(token, "[") { try deeper(token.line) }
             if isPunctuation(token, ".") {
                 try advance()
                 let next = try advance()
@@ -475,8 +510,11 @@ struct HCLParser {
     /// attributes and indexes after `[*]`.
     private mutating func parseSplatRest(full: Bool, line: Int) throws(ReadError) -> HCLExpression {
         var rest = HCLExpression(kind: .splatItem, line: line)
+        let outer = depth
+        defer { depth = outer }
         while true {
             let token = try peek()
+            try deeper(token.line)
             if isPunctuation(token, "."), case .identifier(let name) = try peek(1).kind {
                 try advance()
                 try advance()
