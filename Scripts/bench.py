@@ -6,8 +6,9 @@ Usage: Scripts/bench.sh [--runs N] [--aerleon-runs N] [--quick] [--no-aerleon] [
 
 Every measurement is a separate process: wall time from start to exit, peak memory the child's
 ru_maxrss (from wait4). A case runs N times (default 5); the table shows the median wall time
-and the largest peak. Aerleon runs --aerleon-runs times (default 3 at 1,000 and once at 10,000,
-where one run takes tens of seconds).
+and the largest peak. Aerleon runs --aerleon-runs times (default: 3 times for the reference installation and
+--quick, once at 1,000 and 10,000, where one run takes from seconds to minutes), and a run is
+stopped after --aerleon-timeout seconds (120): its time is then a lower bound, marked '>'.
 
 Cases (topology files written by this script into a temporary directory):
 - reference: the reference installation (no --topology);
@@ -355,7 +356,7 @@ def run_scaled(options, binary, work, failures):
             total, covered = write_aerleon(binary, target, files[target], directory)
             if covered != total:
                 failures.append(f"{case} {target}: {total - covered} flows without an Aerleon term")
-            runs = options.aerleon_runs or (1 if n and n >= 10000 else min(options.runs, 3))
+            runs = options.aerleon_runs or (1 if n and n >= 1000 else min(options.runs, 3))
             median, _, peak, statuses = measure(aclgen_arguments(directory), runs,
                                                 options.aerleon_timeout)
             aerleon[case, target] = (median, peak, statuses, runs)
@@ -542,10 +543,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each topogen case (5)")
     parser.add_argument("--aerleon-runs", type=int, default=0,
-                        help="runs of each Aerleon case (default: 3 at 1,000, 1 at 10,000)")
-    parser.add_argument("--aerleon-timeout", type=float, default=150, metavar="SECONDS",
+                        help="runs of each Aerleon case (default: 3 for the reference installation "
+                             "and --quick, 1 at 1,000 and 10,000)")
+    parser.add_argument("--aerleon-timeout", type=float, default=120, metavar="SECONDS",
                         help="stop an Aerleon run after this long; its time is then a lower "
-                             "bound (150)")
+                             "bound (120)")
     parser.add_argument("--quick", action="store_true",
                         help="scales 30 and 300 instead of 1,000 and 10,000, and 3 runs")
     parser.add_argument("--no-aerleon", action="store_true", help="leave Aerleon out")
