@@ -3,7 +3,9 @@
 # checkers, independent engines that judge topogen's output.
 #   - from Debian: iptables, nftables, socat and iproute2 (the host firewall tests load rules
 #     into network namespaces, as root), and graphviz (the graph tests draw every dot picture,
-#     and docs/reference-installation.svg is checked against dot's drawing);
+#     and docs/reference-installation.svg is checked against dot's drawing), util-linux and mount
+#     (the failure tests make read-only and full directories with unshare, mount and setpriv, and
+#     limit file sizes with prlimit; both are part of every Debian system, checked all the same);
 #   - from PyPI, into a virtual environment at .venv in the package root: kubernetes-validate,
 #     network-config-analyzer, moto, boto3, the AWS CLI, PyYAML and jsonschema
 #     (Scripts/requirements-checkers.txt).
@@ -18,8 +20,9 @@ requirements="$root/Scripts/requirements-checkers.txt"
 stamp="$venv/.requirements"
 export PATH="$PATH:/usr/sbin:/sbin"
 
-debian_packages=(iptables nftables socat iproute2 graphviz)
-debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip dot)
+debian_packages=(iptables nftables socat iproute2 graphviz util-linux mount)
+debian_commands=(iptables ip6tables iptables-restore ip6tables-restore nft socat ip dot
+    unshare setpriv prlimit mount)
 python_tools=(kubernetes-validate nca moto_server aws)
 
 missing_debian() {

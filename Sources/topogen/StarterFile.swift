@@ -3,7 +3,9 @@ import Foundation
 
 /// Writes the file `topogen init` makes: whole or not at all (through ``OutputDirectory``, so
 /// a missing directory is created as for `-o` of `generate`), and never over an existing file
-/// unless `--force` says so, as `terraform init` and `git init` never clobber.
+/// unless `--force` says so, as `terraform init` and `git init` never clobber. A directory of that
+/// name is an error, and so is a symbolic link (with `--force`, or a dangling one): the file is
+/// replaced whole, never written through a link.
 ///
 /// For example: `topogen init -o topology.yaml` twice fails the second time with
 /// `error: 'topology.yaml' exists` and the hint to pass `--force`.

@@ -77,6 +77,24 @@ public enum Command {
         try run(Repository.topogen, arguments, currentDirectory: currentDirectory)
     }
 
+    /// The path of a system program the tests drive, for example `unshare` (util-linux, which
+    /// `Scripts/bootstrap.sh` checks): the first on `PATH`, then in `/usr/sbin`, `/usr/bin`,
+    /// `/sbin` and `/bin`.
+    ///
+    /// - Throws: When it is missing: a check that cannot run is a failure, never a skip.
+    public static func system(_ name: String) throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories =
+            path.split(separator: ":").map(String.init) + [
+                "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+            ]
+        for directory in directories {
+            let url = URL(fileURLWithPath: directory).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw CommandError(description: "missing program '\(name)'; run Scripts/bootstrap.sh")
+    }
+
     /// The path of a checker installed by `Scripts/bootstrap.sh` into `.venv/bin`.
     ///
     /// - Throws: When the checker is missing: a check that cannot run is a failure, never a skip.
