@@ -6,9 +6,10 @@ Usage: Scripts/bench.sh [--runs N] [--aerleon-runs N] [--quick] [--no-aerleon] [
 
 Every measurement is a separate process: wall time from start to exit, peak memory the child's
 ru_maxrss (from wait4). A case runs N times (default 5); the table shows the median wall time
-and the largest peak. Aerleon runs --aerleon-runs times (default: 3 times for the reference installation and
---quick, once at 1,000 and 10,000, where one run takes from seconds to minutes), and a run is
-stopped after --aerleon-timeout seconds (120): its time is then a lower bound, marked '>'.
+and the largest peak. Aerleon runs --aerleon-runs times (default: 3 times for the reference
+installation and --quick, once at 1,000 and 10,000, where one run takes from seconds to
+minutes), and a run is stopped after --aerleon-timeout seconds (120): its time is then a lower
+bound, marked '>'.
 
 Cases (topology files written by this script into a temporary directory):
 - reference: the reference installation (no --topology);
@@ -145,7 +146,7 @@ def pools_topology(n, in_cluster_all):
 
 def endpoints_topology(n):
     """A topology file (as a dict) with one in-cluster pool `edge` whose infrastructure is `n`
-    addresses on 443 and 6443: three in four an IPv4 /32 (every other address from 10.64.0.0),
+    addresses on 6443: three in four an IPv4 /32 (every other address from 10.64.0.0),
     the rest an IPv6 /128 in 2001:db8::/32."""
     cidrs = []
     for i in range(n):
@@ -158,7 +159,7 @@ def endpoints_topology(n):
         "workerPools": [{
             "name": "edge", "placement": "in-cluster",
             "kubernetes": {"namespace": "spacelift-workers-edge"},
-            "infrastructure": {"ports": [443, 6443], "cidrs": cidrs},
+            "infrastructure": {"ports": [6443], "cidrs": cidrs},
         }],
     }
 
