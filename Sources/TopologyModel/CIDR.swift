@@ -60,6 +60,15 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
             && other.address.masked(toPrefix: prefixLength) == address
     }
 
+    /// Every network of the family that contains this one, itself included, widest first: for
+    /// `10.1.0.0/16`, `0.0.0.0/0`, `0.0.0.0/1`, ..., `10.0.0.0/15`, `10.1.0.0/16`. Looking
+    /// these up finds a network's covers in a set of networks without comparing every pair.
+    public var supernets: [CIDR] {
+        (0...prefixLength).map {
+            CIDR(uncheckedAddress: address.masked(toPrefix: $0), prefixLength: $0)
+        }
+    }
+
     /// The canonical text, for example `10.0.0.0/8` or `2001:db8::/32`.
     public var description: String { "\(address)/\(prefixLength)" }
 

@@ -48,6 +48,16 @@ public struct Topology: Hashable, Sendable {
     public let aws: AWSPlacement
     /// The addresses the user gave, by node, sorted; a node without an entry is "any".
     public let addresses: [Node: [CIDR]]
+    /// The Spacelift components: server, drain, scheduler, every worker pool's workers, and
+    /// the VCS gateway when there is one.
+    public let components: [Node]
+    /// Every node of the installation, in artifact order.
+    public let nodes: [Node]
+    /// Where each worker and infrastructure node's pool is in ``workerPools``, so that looking a
+    /// pool up stays constant time with thousands of pools.
+    private let poolIndex: [Node: Int]
+    /// The nodes by name.
+    private let nodesByName: [String: Node]
 
     /// The reference installation: every option at its default.
     public static let reference = Topology(
@@ -76,6 +86,16 @@ public struct Topology: Hashable, Sendable {
         self.kubernetes = kubernetes
         self.aws = aws
         self.addresses = addresses
+        components = Self.components(workerPools: workerPools, hasGateway: vcsGateway != nil)
+        nodes = Self.nodes(workerPools: workerPools, extraEgress: extraEgress)
+        var poolIndex: [Node: Int] = [:]
+        for (index, pool) in workerPools.enumerated() {
+            poolIndex[pool.node] = index
+            poolIndex[pool.infrastructure] = index
+        }
+        self.poolIndex = poolIndex
+        nodesByName = Dictionary(
+            nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether the MQTT broker is the server's built-in one.
@@ -88,15 +108,6 @@ public struct Topology: Hashable, Sendable {
 
     /// Whether the user gave addresses for the node.
     public func hasAddresses(_ node: Node) -> Bool { addresses[node] != nil }
-
-    /// The Spacelift components: server, drain, scheduler, every worker pool's workers, and
-    /// the VCS gateway when there is one.
-    public var components: [Node] {
-        Self.components(workerPools: workerPools, hasGateway: vcsGateway != nil)
-    }
-
-    /// Every node of the installation, in artifact order.
-    public var nodes: [Node] { Self.nodes(workerPools: workerPools, extraEgress: extraEgress) }
 
     /// The components of an installation with these pools, with or without a VCS gateway.
     static func components(workerPools: [WorkerPool], hasGateway: Bool) -> [Node] {
@@ -114,17 +125,19 @@ public struct Topology: Hashable, Sendable {
 
     /// The node of the installation with this name, for example `worker-eu`.
     public func node(named name: String) -> Node? {
-        nodes.first { $0.name == name }
+        nodesByName[name]
     }
 
     /// The worker pool whose workers are `node`, when `node` is a worker.
     public func workerPool(of node: Node) -> WorkerPool? {
-        workerPools.first { $0.node == node }
+        guard node.role == .worker, let index = poolIndex[node] else { return nil }
+        return workerPools[index]
     }
 
     /// The worker pool whose infrastructure is `node`, when `node` is infrastructure.
     public func workerPool(managing node: Node) -> WorkerPool? {
-        workerPools.first { $0.infrastructure == node }
+        guard node.role == .infrastructure, let index = poolIndex[node] else { return nil }
+        return workerPools[index]
     }
 }
 

@@ -97,21 +97,34 @@ public struct SecurityGroupEmitter: Emitter {
             addressed.insert(node)
             return Self.addressPeers(of: node, in: topology)
         }
-        var ingress: [Node: [SecurityGroupRule]] = [:]
-        var egress: [Node: [SecurityGroupRule]] = [:]
+        // Rules are merged by what they match, through an index, so that a group with
+        // thousands of rules is built in linear time.
+        struct Key: Hashable {
+            var node: Node
+            var isEgress: Bool
+            var transport: Transport
+            var ports: PortRange
+            var peer: SecurityGroupRule.Peer
+        }
+        var rules: [(key: Key, rule: SecurityGroupRule)] = []
+        var index: [Key: Int] = [:]
         func add(_ rule: SecurityGroupRule, to node: Node, egress isEgress: Bool) {
-            var rules = (isEgress ? egress[node] : ingress[node]) ?? []
-            if let index = rules.firstIndex(where: { $0.sameMatch(as: rule) }) {
-                for (flow, reason) in zip(rule.flows, rule.reasons) {
-                    if !rules[index].flows.contains(flow) { rules[index].flows.append(flow) }
-                    if !rules[index].reasons.contains(reason) {
-                        rules[index].reasons.append(reason)
-                    }
-                }
-            } else {
-                rules.append(rule)
+            let key = Key(
+                node: node, isEgress: isEgress, transport: rule.transport, ports: rule.ports,
+                peer: rule.peer)
+            guard let existing = index[key] else {
+                index[key] = rules.count
+                rules.append((key, rule))
+                return
             }
-            if isEgress { egress[node] = rules } else { ingress[node] = rules }
+            for (flow, reason) in zip(rule.flows, rule.reasons) {
+                if !rules[existing].rule.flows.contains(flow) {
+                    rules[existing].rule.flows.append(flow)
+                }
+                if !rules[existing].rule.reasons.contains(reason) {
+                    rules[existing].rule.reasons.append(reason)
+                }
+            }
         }
         for placement in placements(for: topology) {
             let peers: [SecurityGroupRule.Peer]
@@ -124,6 +137,15 @@ public struct SecurityGroupEmitter: Emitter {
                     transport: placement.port.transport, ports: placement.port.range, peer: peer,
                     flows: [placement.flow.id], reasons: [placement.flow.description])
                 add(rule, to: placement.group, egress: placement.isEgress)
+            }
+        }
+        var ingress: [Node: [SecurityGroupRule]] = [:]
+        var egress: [Node: [SecurityGroupRule]] = [:]
+        for (key, rule) in rules {
+            if key.isEgress {
+                egress[key.node, default: []].append(rule)
+            } else {
+                ingress[key.node, default: []].append(rule)
             }
         }
         let groups = Self.groupedNodes(in: topology).map { node in

@@ -25,8 +25,11 @@ extension HostEmitter {
     /// VCS gateway: `server.sh`, ..., `worker-eu.sh`, `vcs-gateway.sh`.
     public func render(_ topology: Topology) -> Rendering {
         let flows = flows(for: topology)
+        let byComponent = HostFirewall.flowsByComponent(flows)
         let files = topology.components.map {
-            file(for: HostFirewall(role: $0, flows: flows, topology: topology), topology: topology)
+            file(
+                for: HostFirewall(role: $0, flows: byComponent[$0] ?? [], topology: topology),
+                topology: topology)
         }
         // A component's addresses are used where it is the far end of another host's flow (the
         // server and drain on the VCS gateway's host, the gateway on theirs).
@@ -94,7 +97,7 @@ extension HostEmitter {
         }
         lines.append("")
         let implemented = Set(firewall.rules.flatMap(\.flows))
-        for flow in flows(for: topology) where implemented.contains(flow.id) {
+        for flow in firewall.flows where implemented.contains(flow.id) {
             let ports = flow.ports.map(\.description).joined(separator: ", ")
             var line = "  \(flow.id): \(flow.source) -> \(flow.destination) \(ports)"
             if let reason = firewall.reasons[flow.id] {

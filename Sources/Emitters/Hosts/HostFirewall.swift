@@ -23,6 +23,8 @@ struct HostFirewall: Hashable, Sendable {
 
     /// The component whose host this is.
     var role: Node
+    /// The flows of the topology that start or end at the role, in flow order.
+    var flows: [Flow]
     /// The rules, in order, within each path and family.
     var rules: [HostRule]
     /// The user's reasons of the extra egress flows among the rules' flows, by flow id, which
@@ -41,9 +43,13 @@ struct HostFirewall: Hashable, Sendable {
         rules.filter { $0.path == path && $0.family == family }
     }
 
-    /// The host firewall of `role` for the flows of a topology.
-    init(role: Node, flows: [Flow], topology: Topology) {
+    /// The host firewall of `role` for the flows of a topology; flows that neither start nor
+    /// end at the role are ignored, so a caller building every host's firewall may hand each
+    /// only its own (see ``flowsByComponent(_:)``).
+    init(role: Node, flows allFlows: [Flow], topology: Topology) {
         self.role = role
+        let flows = allFlows.filter { $0.source == role || $0.destination == role }
+        self.flows = flows
         var reasons: [String: String] = [:]
         for flow in flows where flow.condition == .extraEgress {
             reasons[flow.id] = flow.description
@@ -81,6 +87,20 @@ struct HostFirewall: Hashable, Sendable {
         self.rules = rules
         let implemented = Set(rules.flatMap(\.flows))
         self.reasons = reasons.filter { implemented.contains($0.key) }
+    }
+
+    /// The flows of each component, in flow order: those that start or end at it. Building
+    /// every host's firewall from these is linear in the number of flows, where filtering all
+    /// flows for each host would be quadratic with thousands of worker pools.
+    static func flowsByComponent(_ flows: [Flow]) -> [Node: [Flow]] {
+        var byNode: [Node: [Flow]] = [:]
+        for flow in flows {
+            if flow.source.kind == .component { byNode[flow.source, default: []].append(flow) }
+            if flow.destination.kind == .component && flow.destination != flow.source {
+                byNode[flow.destination, default: []].append(flow)
+            }
+        }
+        return byNode
     }
 
     /// The comments of one rule: its flow ids, split into groups that fit in `limit` bytes,

@@ -38,38 +38,64 @@ struct RuleMerger {
                 }
             }
         }
-        // Drop atoms inside wider ones, handing their flows to the first widest cover.
-        let kept = atoms.filter { atom in !atoms.contains { $0 != atom && covers($0, atom) } }
-        for atom in atoms where !kept.contains(atom) {
-            guard let cover = kept.first(where: { covers($0, atom) }) else { continue }
-            for index in carriers[atom] ?? [] where !(carriers[cover] ?? []).contains(index) {
+        // Drop atoms inside wider ones, handing their flows to the first cover kept (in order
+        // of appearance). Covers are looked up by peer (any, the supernets of a network, the
+        // sub-selectors of a pod selector), not by comparing every pair, so that a policy with
+        // ten thousand peers is merged in linear time.
+        var portsByPeer: [NetworkPolicyPeer?: [Port]] = [:]
+        var position: [Atom: Int] = [:]
+        for (index, atom) in atoms.enumerated() {
+            portsByPeer[atom.peer, default: []].append(atom.port)
+            position[atom] = index
+        }
+        func covering(_ atom: Atom) -> [Atom] {
+            candidatePeers(of: atom.peer, among: portsByPeer).flatMap { peer in
+                (portsByPeer[peer] ?? []).map { Atom(peer: peer, port: $0) }
+            }
+            .filter { $0 != atom && covers($0, atom) }
+        }
+        var kept: [Atom] = []
+        var dropped: [(atom: Atom, covers: [Atom])] = []
+        for atom in atoms {
+            let covers = covering(atom)
+            if covers.isEmpty { kept.append(atom) } else { dropped.append((atom, covers)) }
+        }
+        for (atom, covers) in dropped {
+            // A widest cover is covered by nothing, so it is kept; take the first such.
+            let keptCovers = covers.filter { covering($0).isEmpty }
+            guard
+                let cover = keptCovers.min(by: {
+                    (position[$0] ?? Int.max) < (position[$1] ?? Int.max)
+                })
+            else { continue }
+            let present = Set(carriers[cover] ?? [])
+            for index in carriers[atom] ?? [] where !present.contains(index) {
                 carriers[cover, default: []].append(index)
             }
         }
         // Group by peer, then peers with equal port sets into one rule.
         var peerOrder: [NetworkPolicyPeer?] = []
-        var portsByPeer: [NetworkPolicyPeer?: [Port]] = [:]
+        var keptPorts: [NetworkPolicyPeer?: [Port]] = [:]
         for atom in kept {
-            if portsByPeer[atom.peer] == nil { peerOrder.append(atom.peer) }
-            portsByPeer[atom.peer, default: []].append(atom.port)
+            if keptPorts[atom.peer] == nil { peerOrder.append(atom.peer) }
+            keptPorts[atom.peer, default: []].append(atom.port)
         }
         var groups: [(ports: [Port], peers: [NetworkPolicyPeer?])] = []
+        var groupOfPorts: [[Port]: Int] = [:]
         for peer in peerOrder {
-            let ports = (portsByPeer[peer] ?? []).sorted()
-            if let index = groups.firstIndex(where: { $0.ports == ports }) {
+            let ports = (keptPorts[peer] ?? []).sorted()
+            if let index = groupOfPorts[ports] {
                 groups[index].peers.append(peer)
             } else {
+                groupOfPorts[ports] = groups.count
                 groups.append((ports, [peer]))
             }
         }
         return groups.map { group in
-            var indices: [Int] = []
+            var indices: Set<Int> = []
             for peer in group.peers {
                 for port in group.ports {
-                    for index in carriers[Atom(peer: peer, port: port)] ?? []
-                    where !indices.contains(index) {
-                        indices.append(index)
-                    }
+                    indices.formUnion(carriers[Atom(peer: peer, port: port)] ?? [])
                 }
             }
             let comments = indices.sorted().flatMap { index -> [String] in
@@ -80,6 +106,38 @@ struct RuleMerger {
             let peers: [NetworkPolicyPeer]? =
                 group.peers.contains { $0 == nil } ? nil : group.peers.compactMap { $0 }
             return NetworkPolicyRule(comments: comments, peers: peers, ports: group.ports)
+        }
+    }
+
+    /// The peers that may cover `peer`: any, and the peers of the same kind that may contain it
+    /// (the supernets of a network; the same namespace with a subset of the labels, or, beyond
+    /// ten labels, every selector of the namespace in `known`), itself included.
+    /// ``covers(_:_:)`` decides among them.
+    private func candidatePeers(
+        of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?: [Port]]
+    ) -> [NetworkPolicyPeer?] {
+        switch peer {
+        case nil:
+            return [nil]
+        case .ipBlock(let cidr)?:
+            return [nil] + cidr.supernets.map { .ipBlock($0) }
+        case .pods(let namespace, let labels)?:
+            let keys = labels.keys.sorted()
+            guard keys.count <= 10 else {
+                return [nil]
+                    + known.keys.filter {
+                        guard case .pods(let other, _)? = $0 else { return false }
+                        return other == namespace
+                    }
+            }
+            return [nil]
+                + (0..<(1 << keys.count)).map { subset in
+                    var chosen: [String: String] = [:]
+                    for (bit, key) in keys.enumerated() where subset & (1 << bit) != 0 {
+                        chosen[key] = labels[key]
+                    }
+                    return .pods(namespace: namespace, labels: chosen)
+                }
         }
     }
 
