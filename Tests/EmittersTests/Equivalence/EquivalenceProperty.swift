@@ -131,7 +131,16 @@ enum EquivalenceProperty {
         for requirement in model.requirements {
             let points = points(
                 in: requirement.peer.intersection(compared), known: model.knownNames, &random)
-            guard !points.isEmpty else { continue }
+            guard !points.isEmpty else {
+                // A far end with nothing to probe would make the check vacuous.
+                problems.append(
+                    Problem(
+                        kind: .missing, target: target,
+                        message:
+                            "\(requirement.flow.id): the model's far end \(requirement.peer) has no endpoint to probe"
+                    ))
+                continue
+            }
             let probe = Permission(
                 subject: requirement.subject,
                 peer: points.reduce(EndpointSet.nothing) { $0.union($1) },

@@ -9,6 +9,11 @@ import TopologyModel
 /// (``EquivalenceProperty``). `TOPOGEN_PROPERTY_CASES` sets the number of cases (default 200),
 /// `TOPOGEN_PROPERTY_SEED` replays one.
 @Suite struct EquivalencePropertyTests {
+    /// Whether one seed is replayed (`TOPOGEN_PROPERTY_SEED`).
+    static var isReplay: Bool {
+        ProcessInfo.processInfo.environment["TOPOGEN_PROPERTY_SEED"] != nil
+    }
+
     /// The cases run in this many parallel parts.
     static let parts = 4
 
@@ -42,12 +47,22 @@ import TopologyModel
     @Test(arguments: 0..<parts) func everyTargetAllowsExactlyTheModelsFlows(part: Int) throws {
         var failures = 0
         var known: [String] = []
+        var knownCases = 0
         for seed in Self.seeds(part: part) {
             let (text, topology) = try Self.topology(seed: seed)
             let problems = EquivalenceProperty.check(topology, seed: seed)
             let open = problems.filter { $0.knownIssue == nil }
             if open.isEmpty {
-                if let issue = problems.first?.knownIssue { known.append("seed \(seed): \(issue)") }
+                if !problems.isEmpty {
+                    let targets = Set(problems.map(\.target)).sorted().joined(separator: ", ")
+                    knownCases += 1
+                    known.append("seed \(seed) (\(targets))")
+                    // A replayed seed shows its known problems whole.
+                    if Self.isReplay {
+                        known.append(
+                            problems.map(\.description).joined(separator: "\n") + "\n" + text)
+                    }
+                }
                 continue
             }
             failures += 1
@@ -60,7 +75,9 @@ import TopologyModel
         // Cases whose only problems are known disagreements stay visible as known issues.
         if !known.isEmpty {
             withKnownIssue(isIntermittent: true) {
-                Issue.record("\(known.count) cases: \(known.prefix(3).joined(separator: "; ")) ...")
+                Issue.record(
+                    "\(knownCases) cases only \(TargetModel.unaddressedExternalPool): \(known.prefix(3).joined(separator: "; ")) ..."
+                )
             }
         }
     }
@@ -75,7 +92,7 @@ import TopologyModel
 /// comparison itself (missing or extra), not only by the readers' expectations (drift).
 @Suite struct EquivalencePropertyMutationTests {
     /// The seeds the mutations are tried on.
-    static let seeds: [UInt64] = [1, 2, 3]
+    static let seeds: [UInt64] = [1, 2]
 
     /// The problems of a seed's topology with one target's file changed.
     private func problems(
