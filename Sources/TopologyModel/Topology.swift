@@ -106,6 +106,20 @@ public struct Topology: Hashable, Sendable {
         addresses[node] ?? [.anyIPv4, .anyIPv6]
     }
 
+    /// The node whose addresses (and, on AWS, security groups and prefix lists) stand for
+    /// `node` at the far end of a rule: the clients for an external worker pool without
+    /// addresses, which is taken to be among the clients (it reaches the public endpoint from
+    /// where they are, so the load balancer admits it as one of them); `node` itself otherwise.
+    ///
+    /// For example: with `--cidr clients=203.0.113.0/24` and an external pool `partner` without
+    /// `cidrs`, the load balancer admits `worker-partner` on 443 from `203.0.113.0/24`.
+    public func addressHolder(of node: Node) -> Node {
+        guard node.role == .worker, !hasAddresses(node),
+            workerPool(of: node)?.placement == .external
+        else { return node }
+        return .clients
+    }
+
     /// Whether the user gave addresses for the node.
     public func hasAddresses(_ node: Node) -> Bool { addresses[node] != nil }
 

@@ -28,8 +28,6 @@ enum EquivalenceProperty {
         var target: String
         /// What differs.
         var message: String
-        /// The known issue the problem is an instance of, when it is one.
-        var knownIssue: String? = nil
 
         /// `missing iptables server: ...`.
         var description: String { "\(kind.rawValue) \(target): \(message)" }
@@ -151,8 +149,8 @@ enum EquivalenceProperty {
                     Problem(
                         kind: .missing, target: target,
                         message:
-                            "\(requirement.flow.id) (\(requirement.flow.source) -> \(requirement.flow.destination)): \(requirement.subject) does not admit \(piece.serviceDescription) with \(piece.peer)",
-                        knownIssue: requirement.knownIssue))
+                            "\(requirement.flow.id) (\(requirement.flow.source) -> \(requirement.flow.destination)): \(requirement.subject) does not admit \(piece.serviceDescription) with \(piece.peer)"
+                    ))
             }
         }
         // (b2) Every read-back permission lies within the model's flows.

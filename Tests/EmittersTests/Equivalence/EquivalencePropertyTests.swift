@@ -46,39 +46,16 @@ import TopologyModel
 
     @Test(arguments: 0..<parts) func everyTargetAllowsExactlyTheModelsFlows(part: Int) throws {
         var failures = 0
-        var known: [String] = []
-        var knownCases = 0
         for seed in Self.seeds(part: part) {
             let (text, topology) = try Self.topology(seed: seed)
             let problems = EquivalenceProperty.check(topology, seed: seed)
-            let open = problems.filter { $0.knownIssue == nil }
-            if open.isEmpty {
-                if !problems.isEmpty {
-                    let targets = Set(problems.map(\.target)).sorted().joined(separator: ", ")
-                    knownCases += 1
-                    known.append("seed \(seed) (\(targets))")
-                    // A replayed seed shows its known problems whole.
-                    if Self.isReplay {
-                        known.append(
-                            problems.map(\.description).joined(separator: "\n") + "\n" + text)
-                    }
-                }
-                continue
-            }
+            guard !problems.isEmpty else { continue }
             failures += 1
-            let shown = open.prefix(12).map(\.description).joined(separator: "\n")
+            let shown = problems.prefix(12).map(\.description).joined(separator: "\n")
             Issue.record(
-                "seed \(seed) (replay: TOPOGEN_PROPERTY_SEED=\(seed)): \(open.count) problems\n\(shown)\n--- topology ---\n\(text)"
+                "seed \(seed) (replay: TOPOGEN_PROPERTY_SEED=\(seed)): \(problems.count) problems\n\(shown)\n--- topology ---\n\(text)"
             )
             if failures >= 5 { break }
-        }
-        // Cases whose only problems are known disagreements stay visible as known issues.
-        if !known.isEmpty {
-            withKnownIssue(isIntermittent: true) {
-                Issue.record(
-                    "\(knownCases) cases only \(TargetModel.unaddressedExternalPool): \(known.prefix(3).joined(separator: "; ")) ..."
-                )
-            }
         }
     }
 
@@ -107,14 +84,12 @@ import TopologyModel
             return result
         }
         #expect(changed, "seed \(seed): the mutation of \(target) \(file) changed nothing")
-        return problems.filter { $0.knownIssue == nil }
+        return problems
     }
 
     @Test(arguments: seeds) func unchangedOutputsHaveNoProblems(seed: UInt64) throws {
         let (_, topology) = try EquivalencePropertyTests.topology(seed: seed)
-        let problems = EquivalenceProperty.check(topology, seed: seed).filter {
-            $0.knownIssue == nil
-        }
+        let problems = EquivalenceProperty.check(topology, seed: seed)
         #expect(problems.isEmpty, "\(problems.map(\.description))")
     }
 

@@ -25,23 +25,12 @@ struct TargetModel {
         var subject: Subject
         /// The far end.
         var peer: EndpointSet
-        /// The known issue a failure to admit it is an instance of, if any (see
-        /// ``TargetModel/unaddressedExternalPool``).
-        var knownIssue: String? = nil
 
         /// The requirement as a permission.
         var permission: Permission {
             Permission(flow, port: port, subject: subject, peer: peer)
         }
     }
-
-    /// A known disagreement with the model, reported to the lead: an external worker pool
-    /// without addresses is any address in the model, but the security groups' load balancer
-    /// and, on Kubernetes, the server's MQTT port behind the load balancer admit it only as one
-    /// of the clients (their addresses), so when the clients have addresses its flows to the
-    /// load balancer are not admitted.
-    static let unaddressedExternalPool =
-        "an external pool without addresses is admitted only as one of the clients"
 
     /// The requirements.
     var requirements: [Requirement]
@@ -124,6 +113,7 @@ struct TargetModel {
                     SecurityGroupPermissions.groupEndpoint(aws.groupName(node))
                 ])
             }
+            let node = topology.addressHolder(of: node)
             let names =
                 (aws.securityGroups[node] ?? []).map(SecurityGroupPermissions.groupEndpoint)
                 + (aws.prefixLists[node] ?? []).map {
@@ -137,15 +127,11 @@ struct TargetModel {
         var requirements: [Requirement] = []
         for flow in topology.flows(in: scope) {
             for (subject, node) in ends(of: flow, enforcedAt: grouped) {
-                let known =
-                    subject.direction == .ingress && isExternalPool(node)
-                    && !topology.hasAddresses(node)
                 for port in flow.ports {
                     requirements.append(
                         Requirement(
                             flow: flow, port: port, subject: subject,
-                            peer: far(node, from: subject.node),
-                            knownIssue: known ? unaddressedExternalPool : nil))
+                            peer: far(node, from: subject.node)))
                 }
             }
         }
@@ -207,17 +193,6 @@ struct TargetModel {
                     requirements.append(
                         Requirement(
                             flow: flow, port: port, subject: subject, peer: far(node, of: flow)))
-                    // The MQTT load balancer passes its sources' addresses through: also those
-                    // of the external pools without addresses, which are any address.
-                    guard node == .lb && flow.condition == .builtInBroker else { continue }
-                    for pool in topology.workerPools
-                    where pool.placement == .external && !topology.hasAddresses(pool.node) {
-                        requirements.append(
-                            Requirement(
-                                flow: flow, port: port, subject: subject,
-                                peer: addresses([pool.node]),
-                                knownIssue: unaddressedExternalPool))
-                    }
                 }
             }
         }
