@@ -9,11 +9,6 @@ import TopologyModel
 /// (``EquivalenceProperty``). `TOPOGEN_PROPERTY_CASES` sets the number of cases (default 200),
 /// `TOPOGEN_PROPERTY_SEED` replays one.
 @Suite struct EquivalencePropertyTests {
-    /// Whether one seed is replayed (`TOPOGEN_PROPERTY_SEED`).
-    static var isReplay: Bool {
-        ProcessInfo.processInfo.environment["TOPOGEN_PROPERTY_SEED"] != nil
-    }
-
     /// The cases run in this many parallel parts.
     static let parts = 4
 
