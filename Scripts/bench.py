@@ -54,7 +54,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,28 +81,49 @@ NAMESPACES = 4
 
 # MARK: Measuring
 
+# A small Python that runs one command and prints its wall time, peak memory and exit status.
+# Linux carries a process's peak resident memory over fork and exec (ru_maxrss starts at the
+# parent's), so a command started from this script, once it has grown to hundreds of MiB
+# building Aerleon's policies, would report this script's peak; started from this runner
+# (`python3 -S`, about 9 MiB), it reports its own.
+RUNNER = r"""
+import os, sys, time
+sink = os.open(os.devnull, os.O_WRONLY)
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    try:
+        os.execv(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure(arguments, runs, timeout=None):
     """Runs the command `runs` times; returns (median s, min s, max peak MiB, exit statuses).
     A run still going after `timeout` seconds is killed, its status "timeout", and no more
-    runs follow: its wall time and peak are then lower bounds."""
+    runs follow: its wall time is then a lower bound, and its peak unknown (0)."""
     walls, peaks, statuses = [], [], set()
     for _ in range(runs):
-        with open(os.devnull, "wb") as sink:
-            start = time.perf_counter()
-            process = subprocess.Popen(arguments, stdout=sink, stderr=sink)
-            timer = threading.Timer(timeout, process.kill) if timeout else None
-            if timer:
-                timer.start()
-            _, status, usage = os.wait4(process.pid, 0)
-            walls.append(time.perf_counter() - start)
-            if timer:
-                timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
-        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
-        if timeout and walls[-1] >= timeout:
+        runner = subprocess.Popen([sys.executable, "-S", "-c", RUNNER] + list(arguments),
+                                  stdout=subprocess.PIPE, start_new_session=True)
+        try:
+            output, _ = runner.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(runner.pid, 9)
+            runner.communicate()
+            walls.append(float(timeout))
+            peaks.append(0.0)
             statuses.add("timeout")
             break
-        statuses.add(os.waitstatus_to_exitcode(status))
+        wall, peak, status = output.split()
+        walls.append(float(wall))
+        peaks.append(int(peak) / 1024)  # KiB on Linux
+        statuses.add(int(status))
     return statistics.median(walls), min(walls), max(peaks), statuses
 
 

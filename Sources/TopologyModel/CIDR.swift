@@ -60,11 +60,12 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
             && other.address.masked(toPrefix: prefixLength) == address
     }
 
-    /// Every network of the family that contains this one, itself included, widest first: for
-    /// `10.1.0.0/16`, `0.0.0.0/0`, `0.0.0.0/1`, ..., `10.0.0.0/15`, `10.1.0.0/16`. Looking
-    /// these up finds a network's covers in a set of networks without comparing every pair.
-    public var supernets: LazyMapSequence<ClosedRange<Int>, CIDR> {
-        (0...prefixLength).lazy.map {
+    /// The networks that contain this one (itself included) among those of the given prefix
+    /// lengths, in the order of `lengths`: for `10.1.0.0/16` and `[0, 8, 16, 24]`, `0.0.0.0/0`,
+    /// `10.0.0.0/8` and `10.1.0.0/16`. Looking these up finds a network's covers in a set of
+    /// networks of those lengths without comparing every pair, in as many lookups as lengths.
+    public func supernets(ofLengths lengths: [Int]) -> [CIDR] {
+        lengths.filter { $0 <= prefixLength }.map {
             CIDR(uncheckedAddress: address.masked(toPrefix: $0), prefixLength: $0)
         }
     }

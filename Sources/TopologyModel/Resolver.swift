@@ -792,15 +792,22 @@ struct Resolver {
             let sorted = cidrs.sorted { ($0.prefixLength, $0) < ($1.prefixLength, $1) }
             var kept: [CIDR] = []
             var keptSet: Set<CIDR> = []
+            // The prefix lengths kept, by family, in increasing order (the CIDRs come sorted
+            // by length).
+            var keptLengths: [IPFamily: [Int]] = [:]
             for cidr in sorted {
-                // The widest network kept that contains it, found among its supernets rather
-                // than by comparing every pair.
-                if let wider = cidr.supernets.first(where: { keptSet.contains($0) }) {
+                // The widest network kept that contains it, found among its supernets of the
+                // lengths kept rather than by comparing every pair.
+                let lengths = keptLengths[cidr.family] ?? []
+                if let wider = cidr.supernets(ofLengths: lengths).first(where: keptSet.contains) {
                     warning(
                         "CIDR '\(cidr)' for node '\(node)' lies inside '\(wider)' and adds nothing")
                 } else {
                     kept.append(cidr)
                     keptSet.insert(cidr)
+                    if lengths.last != cidr.prefixLength {
+                        keptLengths[cidr.family, default: []].append(cidr.prefixLength)
+                    }
                 }
             }
             result[node] = kept.sorted()

@@ -54,6 +54,33 @@ import TopologyModel
                 == "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")
     }
 
+    @Test func supernetsOfGivenLengths() throws {
+        let cidr = try CIDR(parsing: "10.1.2.0/24")
+        #expect(
+            cidr.supernets(ofLengths: [0, 8, 16, 24, 32]).map(\.description) == [
+                "0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24",
+            ])
+        let host = try CIDR(parsing: "2001:db8::1/128")
+        #expect(
+            host.supernets(ofLengths: [32, 128]).map(\.description) == [
+                "2001:db8::/32", "2001:db8::1/128",
+            ])
+        #expect(host.supernets(ofLengths: [32]).allSatisfy { $0.contains(host) })
+    }
+
+    @Test(arguments: [
+        "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.", ".1.2.3", "01.2.3.4", "1.2.3.00", "1.2.3.256",
+        "1.2.3.1000", "1.2.3.+4", "1.2.3.4a", "1.2.3.٤",
+    ])
+    func refusesWhatIsNoIPv4Address(text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test(arguments: ["0.0.0.0", "255.255.255.255", "10.0.0.1", "192.168.100.200"])
+    func parsesIPv4Addresses(text: String) {
+        #expect(IPAddress(text)?.description == text)
+    }
+
     @Test func sortsIPv4BeforeIPv6AndByAddress() throws {
         let sorted = try ["::/0", "10.0.0.0/8", "2001:db8::/32", "9.0.0.0/8"].map {
             try CIDR(parsing: $0)

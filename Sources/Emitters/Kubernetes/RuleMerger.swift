@@ -44,12 +44,18 @@ struct RuleMerger {
         // ten thousand peers is merged in linear time.
         var portsByPeer: [NetworkPolicyPeer?: [Port]] = [:]
         var position: [Atom: Int] = [:]
+        var lengths: [IPFamily: Set<Int>] = [:]
         for (index, atom) in atoms.enumerated() {
             portsByPeer[atom.peer, default: []].append(atom.port)
             position[atom] = index
+            if case .ipBlock(let cidr)? = atom.peer {
+                lengths[cidr.family, default: []].insert(cidr.prefixLength)
+            }
         }
+        let sortedLengths = lengths.mapValues { $0.sorted() }
         func covering(_ atom: Atom) -> [Atom] {
-            candidatePeers(of: atom.peer, among: portsByPeer).flatMap { peer in
+            candidatePeers(of: atom.peer, among: portsByPeer, lengths: sortedLengths).flatMap {
+                peer in
                 (portsByPeer[peer] ?? []).map { Atom(peer: peer, port: $0) }
             }
             .filter { $0 != atom && covers($0, atom) }
@@ -110,17 +116,21 @@ struct RuleMerger {
     }
 
     /// The peers that may cover `peer`: any, and the peers of the same kind that may contain it
-    /// (the supernets of a network; the same namespace with a subset of the labels, or, beyond
+    /// (the supernets of a network, of the prefix lengths in `lengths`; the same namespace with a subset of the labels, or, beyond
     /// ten labels, every selector of the namespace in `known`), itself included.
     /// ``covers(_:_:)`` decides among them.
     private func candidatePeers(
-        of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?: [Port]]
+        of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?: [Port]],
+        lengths: [IPFamily: [Int]]
     ) -> [NetworkPolicyPeer?] {
         switch peer {
         case nil:
             return [nil]
         case .ipBlock(let cidr)?:
-            return [nil] + cidr.supernets.map { .ipBlock($0) }
+            return [nil]
+                + cidr.supernets(ofLengths: lengths[cidr.family] ?? []).map {
+                    NetworkPolicyPeer.ipBlock($0)
+                }
         case .pods(let namespace, let labels)?:
             let keys = labels.keys.sorted()
             guard keys.count <= 10 else {
