@@ -47,11 +47,6 @@ struct SecurityGroupRule: Hashable, Sendable, Comparable {
     /// The descriptions of those flows, in the same order, without repeats.
     var reasons: [String]
 
-    /// Whether `other` allows the same traffic.
-    func sameMatch(as other: SecurityGroupRule) -> Bool {
-        transport == other.transport && ports == other.ports && peer == other.peer
-    }
-
     /// The rule's description in AWS's character set and length, flow ids first: for example
     /// `server-object-storage, server-vcs: Server egress Object Storage; Server egress VCS`.
     var awsDescription: String {

@@ -97,8 +97,9 @@ public struct SecurityGroupEmitter: Emitter {
             addressed.insert(node)
             return Self.addressPeers(of: node, in: topology)
         }
-        // Rules are merged by what they match, through an index, so that a group with
-        // thousands of rules is built in linear time.
+        // Rules of one group and direction that match the same traffic (transport, ports and
+        // peer) are merged, through an index, so that a group with thousands of rules is built
+        // in linear time.
         struct Key: Hashable {
             var node: Node
             var isEgress: Bool

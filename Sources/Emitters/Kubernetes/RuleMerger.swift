@@ -66,9 +66,10 @@ struct RuleMerger {
             let covers = covering(atom)
             if covers.isEmpty { kept.append(atom) } else { dropped.append((atom, covers)) }
         }
+        let keptAtoms = Set(kept)
         for (atom, covers) in dropped {
             // A widest cover is covered by nothing, so it is kept; take the first such.
-            let keptCovers = covers.filter { covering($0).isEmpty }
+            let keptCovers = covers.filter(keptAtoms.contains)
             guard
                 let cover = keptCovers.min(by: {
                     (position[$0] ?? Int.max) < (position[$1] ?? Int.max)
@@ -116,9 +117,9 @@ struct RuleMerger {
     }
 
     /// The peers that may cover `peer`: any, and the peers of the same kind that may contain it
-    /// (the supernets of a network, of the prefix lengths in `lengths`; the same namespace with a subset of the labels, or, beyond
-    /// ten labels, every selector of the namespace in `known`), itself included.
-    /// ``covers(_:_:)`` decides among them.
+    /// (the supernets of a network, of the prefix lengths in `lengths`; the same namespace with
+    /// a subset of the labels, or, beyond ten labels, every selector of the namespace in
+    /// `known`), itself included. ``covers(_:_:)`` decides among them.
     private func candidatePeers(
         of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?: [Port]],
         lengths: [IPFamily: [Int]]
