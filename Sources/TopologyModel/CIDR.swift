@@ -21,23 +21,38 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
     ///
     /// - Throws: ``CIDRError`` when the text is no network, or names a host inside one.
     public init(parsing text: String) throws(CIDRError) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPAddress(parts[0]) else { throw .malformed(text) }
-        var prefixLength = address.bitWidth
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy(\.isASCIIDigit),
-                digits == "0" || digits.first != "0",
-                let value = Int(digits), value <= address.bitWidth
-            else { throw .malformed(text) }
-            prefixLength = value
-        }
+        // Byte by byte: the address up to the first `/`, then one to three decimal digits
+        // without a leading zero.
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { Self.parse($0) }
+        guard let (address, prefixLength) = parsed else { throw .malformed(text) }
         let network = address.masked(toPrefix: prefixLength)
         guard network == address else {
             throw .hostBitsSet(
                 text, network: CIDR(uncheckedAddress: network, prefixLength: prefixLength))
         }
         self.init(uncheckedAddress: address, prefixLength: prefixLength)
+    }
+
+    /// The address and prefix length of `ADDRESS/PREFIX` or a bare address, nil when malformed.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (IPAddress, Int)? {
+        let slash = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+        guard let address = IPAddress.parse(UnsafeBufferPointer(rebasing: bytes[..<slash])) else {
+            return nil
+        }
+        guard slash < bytes.count else { return (address, address.bitWidth) }
+        let digits = bytes[(slash + 1)...]
+        guard !digits.isEmpty, digits.count <= 3,
+            digits.count == 1 || digits.first != UInt8(ascii: "0")
+        else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        guard value <= address.bitWidth else { return nil }
+        return (address, value)
     }
 
     init(uncheckedAddress address: IPAddress, prefixLength: Int) {
@@ -71,7 +86,13 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The canonical text, for example `10.0.0.0/8` or `2001:db8::/32`.
-    public var description: String { "\(address)/\(prefixLength)" }
+    public var description: String {
+        String(unsafeUninitializedCapacity: IPAddress.maximumTextLength + 4) { buffer in
+            let slash = address.write(into: buffer, at: 0)
+            buffer[slash] = UInt8(ascii: "/")
+            return IPAddress.writeDecimal(prefixLength, into: buffer, at: slash + 1)
+        }
+    }
 
     /// The order artifacts list values in.
     public static func < (lhs: CIDR, rhs: CIDR) -> Bool {

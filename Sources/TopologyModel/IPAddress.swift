@@ -29,13 +29,21 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Parses an address written as text; `nil` when the text is no IPv4 or IPv6 address.
     public init?(_ text: some StringProtocol) {
-        if text.contains(":") {
-            guard let (high, low) = Self.parseIPv6(Substring(text)) else { return nil }
-            self.init(ipv6High: high, low: low)
-        } else {
-            guard let value = Self.parseIPv4(Substring(text)) else { return nil }
-            self.init(ipv4: value)
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { Self.parse($0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// Parses the UTF-8 of an address, byte by byte: IPv6 when it holds a colon.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        if bytes.contains(UInt8(ascii: ":")) {
+            guard let (high, low) = parseIPv6(bytes) else { return nil }
+            return IPAddress(ipv6High: high, low: low)
         }
+        guard let value = parseIPv4(bytes[...]) else { return nil }
+        return IPAddress(ipv4: value)
     }
 
     /// The number of bits in an address of this family: 32 or 128.
@@ -61,12 +69,20 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// The canonical text of the address.
     public var description: String {
+        String(unsafeUninitializedCapacity: Self.maximumTextLength) { write(into: $0, at: 0) }
+    }
+
+    /// The most bytes the canonical text of an address takes:
+    /// `ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff` and `::ffff:255.255.255.255` fit.
+    static let maximumTextLength = 39
+
+    /// Writes the canonical text into `buffer` from `start`; returns the index after it.
+    func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         switch family {
         case .ipv4:
-            let value = UInt32(truncatingIfNeeded: low)
-            return [24, 16, 8, 0].map { String((value >> $0) & 0xFF) }.joined(separator: ".")
+            return Self.writeIPv4(UInt32(truncatingIfNeeded: low), into: buffer, at: start)
         case .ipv6:
-            return Self.formatIPv6(high: high, low: low)
+            return Self.writeIPv6(high: high, low: low, into: buffer, at: start)
         }
     }
 
@@ -97,14 +113,15 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         }
     }
 
-    private static func parseIPv4(_ text: Substring) -> UInt32? {
-        // Byte by byte: four decimal octets of one to three digits, separated by dots.
+    /// Four decimal octets of one to three digits, separated by dots, without leading zeros
+    /// (some tools read them as octal).
+    private static func parseIPv4(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt32? {
         var value: UInt32 = 0
         var octet: UInt32 = 0
         var digits = 0
         var leadingZero = false
         var octets = 0
-        for byte in text.utf8 {
+        for byte in bytes {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, octets < 3 else { return nil }
                 value = value << 8 | octet
@@ -113,7 +130,6 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                 continue
             }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            // Leading zeros are refused: some tools read them as octal.
             guard digits < 3, !leadingZero else { return nil }
             if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
             octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
@@ -124,99 +140,173 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         return value << 8 | octet
     }
 
-    private static func parseIPv6(_ text: Substring) -> (UInt64, UInt64)? {
-        var groups: [UInt16] = []
-        var compressionIndex: Int?
-        var rest = text
-        if rest.hasPrefix("::") {
-            compressionIndex = 0
-            rest = rest.dropFirst(2)
-            if rest.isEmpty { return (0, 0) }
-        } else if rest.hasPrefix(":") {
+    /// RFC 4291 text, byte by byte: up to eight groups of one to four hexadecimal digits
+    /// separated by colons, one `::` standing for one or more zero groups, and an optional
+    /// dotted quad as the last 32 bits (`::ffff:192.0.2.1`).
+    private static func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        let colon = UInt8(ascii: ":")
+        var groups = SIMD8<UInt16>()
+        var count = 0
+        var compression = -1
+        var index = 0
+        if bytes.count >= 2, bytes[0] == colon, bytes[1] == colon {
+            compression = 0
+            index = 2
+            if index == bytes.count { return (0, 0) }
+        } else if bytes.first == colon {
             return nil
         }
-        if rest.hasSuffix("::") {
-            guard compressionIndex == nil else { return nil }
-            rest = rest.dropLast(2)
-            let parsed = parseGroups(rest)
-            guard let parsed, parsed.count < 8 else { return nil }
-            groups = parsed
-            compressionIndex = groups.count
-        } else {
-            let pieces = rest.split(separator: "::", maxSplits: 2, omittingEmptySubsequences: false)
-            switch pieces.count {
-            case 1:
-                guard let parsed = parseGroups(pieces[0]) else { return nil }
-                groups = parsed
-            case 2:
-                guard compressionIndex == nil, let head = parseGroups(pieces[0]),
-                    let tail = parseGroups(pieces[1])
-                else { return nil }
-                groups = head + tail
-                compressionIndex = head.count
-            default:
-                return nil
+        while true {
+            // One group, or the dotted quad that ends the address.
+            let start = index
+            var group: UInt16 = 0
+            while index < bytes.count, index - start < 5, let digit = hexDigit(bytes[index]) {
+                group = group << 4 | digit
+                index += 1
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                guard count <= 6, let value = parseIPv4(bytes[start...]) else { return nil }
+                groups[count] = UInt16(value >> 16)
+                groups[count + 1] = UInt16(value & 0xFFFF)
+                count += 2
+                break
+            }
+            guard index > start, index - start <= 4, count < 8 else { return nil }
+            groups[count] = group
+            count += 1
+            if index == bytes.count { break }
+            guard bytes[index] == colon, index + 1 < bytes.count else { return nil }
+            index += 1
+            if bytes[index] == colon {
+                guard compression < 0 else { return nil }
+                compression = count
+                index += 1
+                if index == bytes.count { break }
             }
         }
-        if let compressionIndex {
-            guard groups.count < 8 else { return nil }
-            groups.insert(
-                contentsOf: repeatElement(0, count: 8 - groups.count), at: compressionIndex)
+        if compression >= 0 {
+            guard count < 8 else { return nil }
+            let shift = 8 - count
+            var moved = count - 1
+            while moved >= compression {
+                groups[moved + shift] = groups[moved]
+                groups[moved] = 0
+                moved -= 1
+            }
+        } else {
+            guard count == 8 else { return nil }
         }
-        guard groups.count == 8 else { return nil }
-        let high = groups[0..<4].reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
-        let low = groups[4..<8].reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<4 {
+            high = high << 16 | UInt64(groups[index])
+            low = low << 16 | UInt64(groups[index + 4])
+        }
         return (high, low)
     }
 
-    /// Parses colon-separated hex groups, the last of which may be a dotted quad.
-    private static func parseGroups(_ text: Substring) -> [UInt16]? {
-        guard !text.isEmpty, !text.hasPrefix(":"), !text.hasSuffix(":"), !text.contains("::")
-        else { return nil }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        var groups: [UInt16] = []
-        for (index, part) in parts.enumerated() {
-            if index == parts.count - 1, part.contains(".") {
-                guard let value = parseIPv4(part) else { return nil }
-                groups.append(UInt16(value >> 16))
-                groups.append(UInt16(value & 0xFFFF))
-            } else {
-                guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit),
-                    let group = UInt16(part, radix: 16)
-                else { return nil }
-                groups.append(group)
-            }
+    @inline(__always) private static func hexDigit(_ byte: UInt8) -> UInt16? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt16(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt16(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt16(byte - UInt8(ascii: "A") + 10)
+        default: return nil
         }
-        return groups
     }
 
-    private static func formatIPv6(high: UInt64, low: UInt64) -> String {
-        // RFC 5952 section 5: an IPv4-mapped address ends in dotted decimal.
-        if high == 0, low >> 32 == 0xFFFF {
-            return "::ffff:" + IPAddress(ipv4: UInt32(truncatingIfNeeded: low)).description
-        }
-        let groups = (0..<8).map { index -> UInt16 in
-            let word = index < 4 ? high : low
-            return UInt16(truncatingIfNeeded: word >> UInt64((3 - index % 4) * 16))
-        }
-        // RFC 5952: compress the longest run of two or more zero groups, the first on a tie.
-        var best: (start: Int, length: Int) = (-1, 0)
-        var index = 0
-        while index < 8 {
-            guard groups[index] == 0 else {
+    /// Writes a dotted quad.
+    private static func writeIPv4(
+        _ value: UInt32, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int
+    ) -> Int {
+        var index = start
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            if shift != 24 {
+                buffer[index] = UInt8(ascii: ".")
                 index += 1
+            }
+            index = writeDecimal(Int((value >> shift) & 0xFF), into: buffer, at: index)
+        }
+        return index
+    }
+
+    /// Writes a non-negative integer in decimal; returns the index after it.
+    static func writeDecimal(
+        _ value: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int
+    ) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var remaining = value
+        var index = start + digits - 1
+        while index >= start {
+            buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+            index -= 1
+        }
+        return start + digits
+    }
+
+    /// Writes RFC 5952 text: lower-case groups without leading zeros, the longest run of two
+    /// or more zero groups (the first on a tie) as `::`, and an IPv4-mapped address (section 5)
+    /// ending in dotted decimal.
+    private static func writeIPv6(
+        high: UInt64, low: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int
+    ) -> Int {
+        var index = start
+        if high == 0, low >> 32 == 0xFFFF {
+            for byte in "::ffff:".utf8 {
+                buffer[index] = byte
+                index += 1
+            }
+            return writeIPv4(UInt32(truncatingIfNeeded: low), into: buffer, at: index)
+        }
+        var groups = SIMD8<UInt16>()
+        for group in 0..<8 {
+            let word = group < 4 ? high : low
+            groups[group] = UInt16(truncatingIfNeeded: word >> UInt64((3 - group % 4) * 16))
+        }
+        var best = (start: -1, length: 0)
+        var group = 0
+        while group < 8 {
+            guard groups[group] == 0 else {
+                group += 1
                 continue
             }
-            var end = index
+            var end = group
             while end < 8, groups[end] == 0 { end += 1 }
-            if end - index > best.length { best = (index, end - index) }
-            index = end
+            if end - group > best.length { best = (group, end - group) }
+            group = end
         }
-        let hex = groups.map { String($0, radix: 16) }
-        guard best.length >= 2 else { return hex.joined(separator: ":") }
-        let head = hex[0..<best.start].joined(separator: ":")
-        let tail = hex[(best.start + best.length)...].joined(separator: ":")
-        return head + "::" + tail
+        if best.length < 2 { best = (-1, 0) }
+        group = 0
+        while group < 8 {
+            if group == best.start {
+                buffer[index] = UInt8(ascii: ":")
+                buffer[index + 1] = UInt8(ascii: ":")
+                index += 2
+                group += best.length
+                continue
+            }
+            if group > 0 && group != best.start + best.length {
+                buffer[index] = UInt8(ascii: ":")
+                index += 1
+            }
+            let value = groups[group]
+            var shift = 12
+            while shift > 0 && (value >> UInt16(shift)) == 0 { shift -= 4 }
+            while shift >= 0 {
+                let digit = UInt8((value >> UInt16(shift)) & 0xF)
+                buffer[index] =
+                    digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                index += 1
+                shift -= 4
+            }
+            group += 1
+        }
+        return index
     }
 }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import TopologyModel
 
@@ -104,5 +105,112 @@ import TopologyModel
     ])
     func refusesWhatIsNoPort(text: String, error: PortError) {
         #expect(throws: error) { try PortRange(parsing: text) }
+    }
+}
+
+/// The byte-wise IPv6 reader and writer against the C library's `inet_pton` and `inet_ntop`,
+/// on texts made at random from the pieces addresses are written with.
+@Suite struct IPv6AgainstTheCLibraryTests {
+    /// What `inet_pton(AF_INET6)` reads from `text`, nil when it refuses it.
+    private func cParse(_ text: String) -> (UInt64, UInt64)? {
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { bytes in
+            (
+                bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
+                bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            )
+        }
+    }
+
+    /// What `inet_ntop(AF_INET6)` writes for the address.
+    private func cText(high: UInt64, low: UInt64) -> String {
+        var address = in6_addr()
+        withUnsafeMutableBytes(of: &address) { bytes in
+            for index in 0..<8 {
+                bytes[index] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * index))
+                bytes[index + 8] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * index))
+            }
+        }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        _ = inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
+        return String(
+            decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A text that is often an address: eight groups of one to four hexadecimal digits, some
+    /// compressed to `::`, the last two sometimes a dotted quad; then, often, one character
+    /// inserted, removed or replaced.
+    private func someText(_ random: inout SeededGenerator) -> String {
+        let digits = Array("0123456789abcdefABCDEF")
+        var groups = (0..<8).map { _ in
+            String(
+                (0..<Int.random(in: 1...4, using: &random)).map { _ in
+                    digits.randomElement(using: &random) ?? "0"
+                })
+        }
+        if Bool.random(using: &random) {
+            let quad = (0..<4).map { _ in String(Int.random(in: 0...255, using: &random)) }
+            groups.replaceSubrange(6..<8, with: [quad.joined(separator: ".")])
+        }
+        var text = groups.joined(separator: ":")
+        if Int.random(in: 0..<3, using: &random) != 0 {
+            let start = Int.random(in: 0..<groups.count, using: &random)
+            let end = Int.random(in: start...groups.count, using: &random)
+            text =
+                groups[..<start].joined(separator: ":") + "::"
+                + groups[end...].joined(separator: ":")
+        }
+        var characters = Array(text)
+        if Bool.random(using: &random), !characters.isEmpty {
+            let index = Int.random(in: 0..<characters.count, using: &random)
+            let noise = Array(":.0fG9/ ").randomElement(using: &random) ?? ":"
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: characters.insert(noise, at: index)
+            case 1: characters.remove(at: index)
+            default: characters[index] = noise
+            }
+        }
+        return String(characters)
+    }
+
+    @Test func readsWhatTheCLibraryReads() {
+        var random = SeededGenerator(seed: 0x1F6)
+        var accepted = 0
+        var refused = 0
+        for _ in 0..<50_000 {
+            let text = someText(&random)
+            let ours = IPAddress(text).flatMap { $0.family == .ipv6 ? ($0.high, $0.low) : nil }
+            let theirs = cParse(text)
+            #expect(ours?.0 == theirs?.0 && ours?.1 == theirs?.1, "'\(text)'")
+            if theirs == nil { refused += 1 } else { accepted += 1 }
+        }
+        #expect(accepted > 10_000 && refused > 10_000)
+    }
+
+    @Test func writesWhatTheCLibraryWrites() throws {
+        var random = SeededGenerator(seed: 0x2F6)
+        for _ in 0..<50_000 {
+            // Groups that are often zero, so that runs of zeros of every length occur.
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for group in 0..<8 {
+                let value: UInt64 =
+                    Bool.random(using: &random)
+                    ? 0
+                    : UInt64.random(in: 0...0xFFFF, using: &random)
+                        >> UInt64.random(in: 0...15, using: &random)
+                if group < 4 { high = high << 16 | value } else { low = low << 16 | value }
+            }
+            // The C library writes the deprecated IPv4-compatible form (::1.2.3.4) for ::/96;
+            // RFC 5952 does not.
+            if high == 0 && low >> 32 == 0 { continue }
+            let address = IPAddress(ipv6High: high, low: low)
+            #expect(address.description == cText(high: high, low: low))
+            #expect(IPAddress(address.description) == address)
+        }
+        #expect(IPAddress(ipv6High: 0, low: 0xFFFF_C000_0201).description == "::ffff:192.0.2.1")
+        #expect(IPAddress(ipv6High: 0, low: 1).description == "::1")
+        #expect(IPAddress(ipv6High: 0, low: 0).description == "::")
     }
 }

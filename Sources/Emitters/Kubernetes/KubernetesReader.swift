@@ -1,7 +1,5 @@
 import TopologyModel
 
-internal import struct Foundation.Data
-
 /// Reads Kubernetes NetworkPolicies back into permissions, for `topogen diff --target k8s`:
 /// multi-document YAML manifests as people and Helm write them, and the `List` that
 /// `kubectl get networkpolicy -A -o yaml` prints, or `-o json` (JSON is told by a leading `{`).
@@ -249,7 +247,7 @@ struct KubernetesReader: RuleReader {
         do {
             documents =
                 isJSON
-                ? [try YAMLValue(json: Data(input.contents.utf8))]
+                ? [try JSONReader.value(input.contents)]
                 : try YAMLReader.documents(input.contents)
         } catch {
             throw ReadError(

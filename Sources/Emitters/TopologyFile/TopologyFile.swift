@@ -28,7 +28,7 @@ public enum TopologyFile {
         let document: YAMLValue
         do {
             if text.drop(while: \.isWhitespace).first == "{" {
-                document = try YAMLValue(json: Data(text.utf8))
+                document = try JSONReader.value(text)
             } else {
                 let documents = try YAMLReader.documents(text)
                 guard documents.count <= 1 else {

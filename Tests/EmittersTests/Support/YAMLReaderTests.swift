@@ -411,62 +411,6 @@ private func failure(_ text: String) -> YAMLError? {
         #expect(YAMLValue(.int(1), line: 3) != YAMLValue(.int(1), line: 4))
     }
 
-    // MARK: - JSON
-
-    @Test func jsonKeepsBooleansIntegersAndFloatsApart() throws {
-        let json =
-            #"{"b": true, "f": false, "i": 1, "one": 1.5, "e": 1e2, "z": -0, "n": null, "s": "1", "a": [0, 1, true]}"#
-        let value = try YAMLValue(json: Data(json.utf8))
-        #expect(
-            render(value)
-                == #"{"a": [0, 1, true], "b": true, "e": 100, "f": false, "i": 1, "n": null, "one": 1.5, "s": "1", "z": 0}"#
-        )
-        #expect(value.line == nil)
-        #expect(value["a"]?.line == nil)
-        #expect(value.mapping?.allSatisfy { $0.keyLine == nil } == true)
-        #expect(render(try YAMLValue(json: Data("\"x\"".utf8))) == #""x""#)
-        #expect(
-            render(try YAMLValue(json: Data("9223372036854775807".utf8))) == "9223372036854775807")
-    }
-
-    @Test func jsonAndItsYAMLReadingAreTheSameValue() throws {
-        let json = """
-            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-             "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 443, "endPort": 450}]}],
-                      "weight": 0.5, "enabled": true, "none": null, "name": "caf\\u00e9",
-                      "icon": "\\ud83d\\udd12"}}
-            """
-        let decoded = try YAMLValue(json: Data(json.utf8))
-        let read = try #require(YAMLReader.documents(json).first)
-        #expect(decoded == sorted(read.withoutLines))
-    }
-
-    private func sorted(_ value: YAMLValue) -> YAMLValue {
-        switch value.kind {
-        case .sequence(let items): return YAMLValue(.sequence(items.map(sorted)), line: value.line)
-        case .mapping(let entries):
-            let entries = entries.sorted { $0.key < $1.key }.map {
-                YAMLValue.Entry(key: $0.key, keyLine: $0.keyLine, value: sorted($0.value))
-            }
-            return YAMLValue(.mapping(entries), line: value.line)
-        default: return value
-        }
-    }
-
-    @Test(arguments: [
-        ("{\"a\": 1,\n  \"b\": }", 2), ("[1, 2", 1), ("", 1), ("{\"a\": 1}\n\n[", 3),
-        ("{\"a\": 18446744073709551615}", 1),
-    ])
-    func invalidJSONIsAnErrorWithItsLine(json: String, line: Int) {
-        #expect(throws: YAMLError.self) { try YAMLValue(json: Data(json.utf8)) }
-        do {
-            _ = try YAMLValue(json: Data(json.utf8))
-        } catch {
-            #expect(error.line == line, "\(error)")
-            #expect(error.message.hasPrefix("invalid JSON") || error.message.contains("64 bits"))
-        }
-    }
-
     // MARK: - Refusals
 
     @Test(arguments: [

@@ -205,7 +205,7 @@ import TopologyModel
             ])
         #expect(
             errors("{\"options\": [1]}") == [
-                "-: invalid value for 'options': expected a mapping, found a list"
+                "1: invalid value for 'options': expected a mapping, found a list"
             ])
         #expect(
             errors("vcsGateway: {grpcPort: 1985}\n")
