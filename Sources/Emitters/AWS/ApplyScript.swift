@@ -115,17 +115,21 @@ enum ApplyScript {
             "}",
             "",
         ]
+        // The `want` lines, thousands at scale, written into one string.
+        var wants = ""
         for group in groups {
+            let own = "$" + variable(group.node)
             for isEgress in [false, true] {
                 let rules = group.rules(egress: isEgress)
                 guard !rules.isEmpty else { continue }
-                lines.append("# \(group.name) \(isEgress ? "egress" : "ingress")")
+                wants += "# \(group.name) \(isEgress ? "egress" : "ingress")\n"
                 for rule in rules {
-                    lines.append(want(rule, group: group, egress: isEgress, topology: topology))
+                    appendWant(rule, own: own, egress: isEgress, to: &wants)
+                    wants += "\n"
                 }
             }
         }
-        lines.append("")
+        lines.append(wants)
         for group in groups {
             for isEgress in [false, true] {
                 lines.append(
@@ -141,42 +145,54 @@ enum ApplyScript {
         "sg_" + String(node.rawValue.map { $0 == "-" ? "_" : $0 })
     }
 
-    /// The `want` line of one rule: its key as `describe-security-group-rules` prints it, and the
-    /// permission that authorizes it.
-    private static func want(
-        _ rule: SecurityGroupRule, group: SecurityGroup, egress isEgress: Bool, topology: Topology
-    ) -> String {
-        let own = "$\(variable(group.node))"
+    /// Appends the `want` line of one rule of the group whose id is in `own` (`$sg_server`):
+    /// the rule's key as `describe-security-group-rules` prints it, and the permission that
+    /// authorizes it.
+    private static func appendWant(
+        _ rule: SecurityGroupRule, own: String, egress isEgress: Bool, to text: inout String
+    ) {
         let direction = isEgress ? "True" : "False"
-        let ports = "\(rule.transport.rawValue) \(rule.ports.lower) \(rule.ports.upper)"
-        let description = JSONValue.quoted(rule.awsDescription)
-        let head =
-            "\"IpProtocol\":\"\(rule.transport.rawValue)\",\"FromPort\":\(rule.ports.lower),\"ToPort\":\(rule.ports.upper)"
-        let key: String
-        let permission: String
+        let from = String(rule.ports.lower)
+        let to = String(rule.ports.upper)
+        let transport = rule.transport.rawValue
+        // The key's peer columns (CIDR, IPv6 CIDR, prefix list, group) and the permission's
+        // list of peers.
+        let columns: String
+        let peers: String
         switch rule.peer {
         case .cidr(let cidr) where cidr.family == .ipv4:
-            key = "\(own) \(direction) \(ports) \(cidr) None None None"
-            permission =
-                "{\(head),\"IpRanges\":[{\"CidrIp\":\"\(cidr)\",\"Description\":\(description)}]}"
+            let peer = cidr.description
+            columns = peer + " None None None"
+            peers = "\"IpRanges\":[{\"CidrIp\":\"" + peer
         case .cidr(let cidr):
-            key = "\(own) \(direction) \(ports) None \(cidr) None None"
-            permission =
-                "{\(head),\"Ipv6Ranges\":[{\"CidrIpv6\":\"\(cidr)\",\"Description\":\(description)}]}"
+            let peer = cidr.description
+            columns = "None " + peer + " None None"
+            peers = "\"Ipv6Ranges\":[{\"CidrIpv6\":\"" + peer
         case .prefixList(let list):
-            key = "\(own) \(direction) \(ports) None None \(list.id) None"
-            permission =
-                "{\(head),\"PrefixListIds\":[{\"PrefixListId\":\"\(list.id)\",\"Description\":\(description)}]}"
+            columns = "None None " + list.id + " None"
+            peers = "\"PrefixListIds\":[{\"PrefixListId\":\"" + list.id
         case .existingGroup(let id):
-            key = "\(own) \(direction) \(ports) None None None \(id)"
-            permission =
-                "{\(head),\"UserIdGroupPairs\":[{\"GroupId\":\"\(id)\",\"Description\":\(description)}]}"
+            columns = "None None None " + id
+            peers = "\"UserIdGroupPairs\":[{\"GroupId\":\"" + id
         case .group(let node):
-            let other = "$\(variable(node))"
-            key = "\(own) \(direction) \(ports) None None None \(other)"
-            permission =
-                "{\(head),\"UserIdGroupPairs\":[{\"GroupId\":\"'\"\(other)\"'\",\"Description\":\(description)}]}"
+            let other = "$" + variable(node)
+            columns = "None None None " + other
+            peers = "\"UserIdGroupPairs\":[{\"GroupId\":\"'\"" + other + "\"'"
         }
-        return "want \"\(own)\" \(direction) \"\(key)\" \\\n\t'\(permission)'"
+        text += "want \""
+        text += own
+        text += "\" "
+        text += direction
+        text += " \""
+        for part in [own, " ", direction, " ", transport, " ", from, " ", to, " ", columns] {
+            text += part
+        }
+        text += "\" \\\n\t'{\"IpProtocol\":\""
+        for part in [transport, "\",\"FromPort\":", from, ",\"ToPort\":", to, ",", peers] {
+            text += part
+        }
+        text += "\",\"Description\":"
+        text += JSONValue.quoted(rule.awsDescription)
+        text += "}]}'"
     }
 }

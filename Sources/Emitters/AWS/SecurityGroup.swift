@@ -50,9 +50,10 @@ struct SecurityGroupRule: Hashable, Sendable, Comparable {
     /// The rule's description in AWS's character set and length, flow ids first: for example
     /// `server-object-storage, server-vcs: Server egress Object Storage; Server egress VCS`.
     var awsDescription: String {
-        let ids = flows.joined(separator: ", ")
-        let full = AWSText.sanitized(ids + ": " + reasons.joined(separator: "; "))
-        return AWSText.truncated(full, keeping: AWSText.sanitized(ids).count)
+        // Sanitizing drops characters one by one, so the ids and the rest are sanitized apart.
+        let ids = AWSText.sanitized(flows.joined(separator: ", "))
+        let full = ids + AWSText.sanitized(": " + reasons.joined(separator: "; "))
+        return AWSText.truncated(full, keeping: ids.utf8.count)
     }
 
     /// The order permissions and peers are listed in.
@@ -65,9 +66,6 @@ struct SecurityGroupRule: Hashable, Sendable, Comparable {
 enum AWSText {
     /// The longest description AWS accepts.
     static let maximumLength = 255
-
-    /// The characters AWS allows in descriptions, beside letters and digits.
-    private static let punctuation = Set(" ._-:/()#,@[]+=&;{}!$*".utf8)
 
     /// The text with every character AWS does not allow removed. Every allowed character is
     /// ASCII, so the bytes of the text are filtered: a character of several bytes loses them all.
@@ -82,15 +80,24 @@ enum AWSText {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
-        default: punctuation.contains(byte)
+        // The punctuation AWS allows: ` ._-:/()#,@[]+=&;{}!$*`.
+        case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"),
+            UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "@"), UInt8(ascii: "["),
+            UInt8(ascii: "]"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "&"),
+            UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "!"),
+            UInt8(ascii: "$"), UInt8(ascii: "*"):
+            true
+        default: false
         }
     }
 
-    /// The text cut to AWS's length, ending in `...` when cut, never inside its first `keeping`
-    /// characters (the flow ids).
+    /// The sanitized (so ASCII) text cut to AWS's length, ending in `...` when cut, never
+    /// inside its first `keeping` characters (the flow ids).
     static func truncated(_ text: String, keeping: Int) -> String {
-        guard text.count > maximumLength else { return text }
+        guard text.utf8.count > maximumLength else { return text }
         let length = max(keeping, maximumLength - 3)
-        return String(text.prefix(length)) + (length + 3 <= maximumLength ? "..." : "")
+        return String(decoding: text.utf8.prefix(length), as: UTF8.self)
+            + (length + 3 <= maximumLength ? "..." : "")
     }
 }

@@ -97,56 +97,67 @@ public struct SecurityGroupEmitter: Emitter {
             addressed.insert(node)
             return Self.addressPeers(of: node, in: topology)
         }
-        // Rules of one group and direction that match the same traffic (transport, ports and
-        // peer) are merged, through an index, so that a group with thousands of rules is built
-        // in linear time.
-        struct Key: Hashable {
+        // Rules of one group and direction (a side) that match the same traffic (transport,
+        // ports and peer) are merged, through an index per side, so that a group with
+        // thousands of rules is built in linear time, hashing the group's node once a placement
+        // rather than once a rule.
+        struct Side: Hashable {
             var node: Node
             var isEgress: Bool
+        }
+        struct Key: Hashable {
             var transport: Transport
             var ports: PortRange
             var peer: SecurityGroupRule.Peer
         }
-        var rules: [(key: Key, rule: SecurityGroupRule)] = []
-        var index: [Key: Int] = [:]
-        func add(_ rule: SecurityGroupRule, to node: Node, egress isEgress: Bool) {
-            let key = Key(
-                node: node, isEgress: isEgress, transport: rule.transport, ports: rule.ports,
-                peer: rule.peer)
-            guard let existing = index[key] else {
-                index[key] = rules.count
-                rules.append((key, rule))
-                return
-            }
-            for (flow, reason) in zip(rule.flows, rule.reasons) {
-                if !rules[existing].rule.flows.contains(flow) {
-                    rules[existing].rule.flows.append(flow)
-                }
-                if !rules[existing].rule.reasons.contains(reason) {
-                    rules[existing].rule.reasons.append(reason)
-                }
-            }
-        }
+        var sides: [Side] = []
+        var sideIndex: [Side: Int] = [:]
+        var rules: [[SecurityGroupRule]] = []
+        var ruleIndex: [[Key: Int]] = []
         for placement in placements(for: topology) {
             let peers: [SecurityGroupRule.Peer]
             switch placement.far {
             case .group(let node): peers = [.group(node)]
             case .addresses(let node): peers = addressPeers(of: node)
             }
+            let side = Side(node: placement.group, isEgress: placement.isEgress)
+            let number: Int
+            if let known = sideIndex[side] {
+                number = known
+            } else {
+                number = sides.count
+                sideIndex[side] = number
+                sides.append(side)
+                rules.append([])
+                ruleIndex.append([:])
+            }
+            let flow = placement.flow
             for peer in peers {
-                let rule = SecurityGroupRule(
-                    transport: placement.port.transport, ports: placement.port.range, peer: peer,
-                    flows: [placement.flow.id], reasons: [placement.flow.description])
-                add(rule, to: placement.group, egress: placement.isEgress)
+                let key = Key(
+                    transport: placement.port.transport, ports: placement.port.range, peer: peer)
+                if let existing = ruleIndex[number][key] {
+                    if !rules[number][existing].flows.contains(flow.id) {
+                        rules[number][existing].flows.append(flow.id)
+                    }
+                    if !rules[number][existing].reasons.contains(flow.description) {
+                        rules[number][existing].reasons.append(flow.description)
+                    }
+                } else {
+                    ruleIndex[number][key] = rules[number].count
+                    rules[number].append(
+                        SecurityGroupRule(
+                            transport: key.transport, ports: key.ports, peer: peer,
+                            flows: [flow.id], reasons: [flow.description]))
+                }
             }
         }
         var ingress: [Node: [SecurityGroupRule]] = [:]
         var egress: [Node: [SecurityGroupRule]] = [:]
-        for (key, rule) in rules {
-            if key.isEgress {
-                egress[key.node, default: []].append(rule)
+        for (side, sideRules) in zip(sides, rules) {
+            if side.isEgress {
+                egress[side.node] = sideRules
             } else {
-                ingress[key.node, default: []].append(rule)
+                ingress[side.node] = sideRules
             }
         }
         let groups = Self.groupedNodes(in: topology).map { node in

@@ -56,17 +56,16 @@ struct HostFirewall: Hashable, Sendable {
         }
         var rules: [HostRule] = []
         var index: [HostRule.Match: Int] = [:]
-        let paths: [(HostRule.Path, KeyPath<Flow, Node>, KeyPath<Flow, Node>)] = [
-            (.input, \.destination, \.source), (.output, \.source, \.destination),
-            (.forward, \.source, \.destination),
-        ]
-        for (path, own, far) in paths where path != .forward || role.role == .worker {
+        for path in HostRule.Path.allCases where path != .forward || role.role == .worker {
+            // Input is the host's own ingress, its far end the source; output and forward are
+            // its egress, their far end the destination.
+            let ownFlows = flows.filter { (path == .input ? $0.destination : $0.source) == role }
+            let farAddresses = ownFlows.map {
+                topology.addresses(of: path == .input ? $0.source : $0.destination)
+            }
             for family in IPFamily.allCases {
-                for flow in flows where flow[keyPath: own] == role {
-                    let cidrs = topology.addresses(of: flow[keyPath: far]).filter {
-                        $0.family == family
-                    }
-                    for cidr in cidrs {
+                for (flow, addresses) in zip(ownFlows, farAddresses) {
+                    for cidr in addresses where cidr.family == family {
                         for port in flow.ports {
                             let match = HostRule.Match(
                                 path: path, family: family,

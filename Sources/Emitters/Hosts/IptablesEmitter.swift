@@ -52,7 +52,7 @@ public struct IptablesEmitter: HostEmitter {
         for family in IPFamily.allCases {
             script.append("\(family.rawValue)_rules() {")
             script.append("\tcat <<'RULES'")
-            script += restoreText(firewall, family: family)
+            script.append(restoreText(firewall, family: family))
             script.append("RULES")
             script += ["}", ""]
         }
@@ -62,48 +62,65 @@ public struct IptablesEmitter: HostEmitter {
             role: firewall.role)
     }
 
-    /// The `iptables-restore` input for one family.
-    private func restoreText(_ firewall: HostFirewall, family: IPFamily) -> [String] {
+    /// The `iptables-restore` input for one family, its lines written into one string (with no
+    /// line feed after the last).
+    private func restoreText(_ firewall: HostFirewall, family: IPFamily) -> String {
         let paths = firewall.paths
-        var lines = ["*filter"] + paths.map { ":\(Self.chain($0)) - [0:0]" }
+        var text = ""
+        func line(_ content: String) {
+            text += content
+            text += "\n"
+        }
+        line("*filter")
+        for path in paths { line(":\(Self.chain(path)) - [0:0]") }
         for path in paths {
             let chain = Self.chain(path)
             let verdict = path == .forward ? "RETURN" : "ACCEPT"
             switch path {
             case .input, .output:
-                lines.append("-A \(chain) -\(path == .input ? "i" : "o") lo -j ACCEPT")
-                lines.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+                line("-A \(chain) -\(path == .input ? "i" : "o") lo -j ACCEPT")
+                line("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
                 if family == .ipv6 {
                     for type in HostFirewall.icmpv6Types {
-                        lines.append(
+                        line(
                             "-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j ACCEPT")
                     }
                 }
             case .forward:
-                lines.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+                line("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
                 for bridge in HostFirewall.containerBridges {
-                    lines.append(
+                    line(
                         "-A \(chain) -o \(bridge) -m comment --comment \"nothing new enters a container\" -j DROP"
                     )
                 }
             }
+            let ending = "\" -j " + verdict
             for rule in firewall.rules(path, family) {
-                var words = ["-A", chain]
-                if let peer = rule.peer { words += [path == .input ? "-s" : "-d", "\(peer)"] }
+                // `-A CHAIN [-s|-d PEER] -p tcp -m tcp --dport PORTS`, appended in place.
+                var match = "-A " + chain
+                if let peer = rule.peer {
+                    match += path == .input ? " -s " : " -d "
+                    match += peer.description
+                }
                 let transport = rule.port.transport.rawValue
                 let range = rule.port.range
-                words += ["-p", transport, "-m", transport, "--dport"]
-                words.append(
-                    range.isSinglePort ? "\(range.lower)" : "\(range.lower):\(range.upper)")
+                match += " -p " + transport + " -m " + transport + " --dport "
+                match += String(range.lower)
+                if !range.isSinglePort {
+                    match += ":" + String(range.upper)
+                }
+                match += " -m comment --comment \""
                 for comment in firewall.comments(rule, limit: HostComment.iptablesLimit) {
-                    let commented = words + ["-m", "comment", "--comment", "\"\(comment)\""]
-                    lines.append((commented + ["-j", verdict]).joined(separator: " "))
+                    text += match
+                    text += comment
+                    text += ending
+                    text += "\n"
                 }
             }
-            lines.append("-A \(chain) -j DROP")
+            line("-A \(chain) -j DROP")
         }
-        lines.append("COMMIT")
-        return lines
+        text += "COMMIT"
+        return text
     }
 
     /// The script's functions and its dispatch on the first argument.

@@ -43,7 +43,7 @@ public struct NftablesEmitter: HostEmitter {
         ]
         for (index, path) in firewall.paths.enumerated() {
             if index > 0 { lines.append("") }
-            lines += chain(path, firewall)
+            lines.append(chain(path, firewall))
         }
         lines.append("}")
         return RenderedFile(
@@ -51,23 +51,26 @@ public struct NftablesEmitter: HostEmitter {
             role: firewall.role)
     }
 
-    private func chain(_ path: HostRule.Path, _ firewall: HostFirewall) -> [String] {
-        var lines = [
-            "\tchain \(path.rawValue) {",
-            "\t\ttype filter hook \(path.rawValue) priority filter; policy drop;",
-        ]
+    /// One chain, its lines written into one string (with no line feed after the last).
+    private func chain(_ path: HostRule.Path, _ firewall: HostFirewall) -> String {
+        var text = ""
+        func line(_ content: String) {
+            text += content
+            text += "\n"
+        }
+        line("\tchain \(path.rawValue) {")
+        line("\t\ttype filter hook \(path.rawValue) priority filter; policy drop;")
         let icmpv6Types = HostFirewall.icmpv6Types.map(String.init).joined(separator: ", ")
         switch path {
         case .input, .output:
-            lines.append("\t\t\(path == .input ? "iifname" : "oifname") \"lo\" accept")
-            lines.append("\t\tct state established,related accept")
-            lines.append("\t\ticmpv6 type { \(icmpv6Types) } accept")
+            line("\t\t\(path == .input ? "iifname" : "oifname") \"lo\" accept")
+            line("\t\tct state established,related accept")
+            line("\t\ticmpv6 type { \(icmpv6Types) } accept")
         case .forward:
-            lines.append("\t\tct state established,related accept")
+            line("\t\tct state established,related accept")
             for bridge in HostFirewall.containerBridges {
                 let name = bridge.replacingPlusWithStar
-                lines.append(
-                    "\t\toifname \"\(name)\" drop comment \"nothing new enters a container\"")
+                line("\t\toifname \"\(name)\" drop comment \"nothing new enters a container\"")
             }
         }
         let ipv6 = firewall.rules(path, .ipv6)
@@ -80,36 +83,45 @@ public struct NftablesEmitter: HostEmitter {
                 })
             {
                 pendingIPv6.remove(at: twin)
-                lines += statements(rule, firewall, path: path, familyMatch: nil)
+                appendStatements(rule, firewall, path: path, familyMatch: nil, to: &text)
             } else {
-                lines += statements(rule, firewall, path: path, familyMatch: .ipv4)
+                appendStatements(rule, firewall, path: path, familyMatch: .ipv4, to: &text)
             }
         }
         for rule in pendingIPv6 {
-            lines += statements(rule, firewall, path: path, familyMatch: .ipv6)
+            appendStatements(rule, firewall, path: path, familyMatch: .ipv6, to: &text)
         }
-        lines.append("\t}")
-        return lines
+        text += "\t}"
+        return text
     }
 
-    /// The rule as nft statements: one per comment-sized group of flows.
-    private func statements(
-        _ rule: HostRule, _ firewall: HostFirewall, path: HostRule.Path, familyMatch: IPFamily?
-    ) -> [String] {
-        var words: [String] = []
-        let direction = path == .input ? "saddr" : "daddr"
+    /// Appends the rule as nft statements, a line each: one per comment-sized group of flows.
+    private func appendStatements(
+        _ rule: HostRule, _ firewall: HostFirewall, path: HostRule.Path, familyMatch: IPFamily?,
+        to text: inout String
+    ) {
+        // `[ip saddr PEER |meta nfproto ipv4 ]tcp dport PORTS accept comment "`
+        var match = "\t\t"
         switch (familyMatch, rule.peer) {
-        case (_, let peer?): words += [peer.family == .ipv4 ? "ip" : "ip6", direction, "\(peer)"]
-        case (let family?, nil): words += ["meta", "nfproto", family.rawValue]
+        case (_, let peer?):
+            match += peer.family == .ipv4 ? "ip " : "ip6 "
+            match += path == .input ? "saddr " : "daddr "
+            match += peer.description
+            match += " "
+        case (let family?, nil):
+            match += "meta nfproto " + family.rawValue + " "
         case (nil, nil): break
         }
         let range = rule.port.range
-        words += [
-            rule.port.transport.rawValue, "dport",
-            range.isSinglePort ? "\(range.lower)" : "\(range.lower)-\(range.upper)", "accept",
-        ]
-        return firewall.comments(rule, limit: HostComment.nftLimit).map {
-            "\t\t" + (words + ["comment", "\"\($0)\""]).joined(separator: " ")
+        match += rule.port.transport.rawValue + " dport " + String(range.lower)
+        if !range.isSinglePort {
+            match += "-" + String(range.upper)
+        }
+        match += " accept comment \""
+        for comment in firewall.comments(rule, limit: HostComment.nftLimit) {
+            text += match
+            text += comment
+            text += "\"\n"
         }
     }
 }

@@ -19,75 +19,92 @@ struct RuleMerger {
         var note: String?
     }
 
+    /// An atom: one peer (by its number in order of appearance) and one port. Peers are
+    /// numbered once, so that an atom hashes as two small values, not as a selector's labels.
     private struct Atom: Hashable {
-        var peer: NetworkPolicyPeer?
+        var peer: Int
         var port: Port
     }
 
     func rules(_ inputs: [Input]) -> [NetworkPolicyRule] {
-        // Atoms in order of first appearance, with the flows (by input index) they carry.
+        // Peers and atoms in order of first appearance, each hashed once; the flows (by input
+        // index) each atom carries; the atoms of each peer.
+        var peers: [NetworkPolicyPeer?] = []
+        var peerNumbers: [NetworkPolicyPeer?: Int] = [:]
         var atoms: [Atom] = []
-        var carriers: [Atom: [Int]] = [:]
+        var atomNumbers: [Atom: Int] = [:]
+        var carriers: [[Int]] = []
+        var atomsOfPeer: [[Int]] = []
         for (index, input) in inputs.enumerated() {
-            let peers: [NetworkPolicyPeer?] = input.peers.map { $0.map { $0 } } ?? [nil]
-            for peer in peers {
+            let inputPeers: [NetworkPolicyPeer?] = input.peers.map { $0.map { $0 } } ?? [nil]
+            for peer in inputPeers {
+                let peerNumber: Int
+                if let known = peerNumbers[peer] {
+                    peerNumber = known
+                } else {
+                    peerNumber = peers.count
+                    peerNumbers[peer] = peerNumber
+                    peers.append(peer)
+                    atomsOfPeer.append([])
+                }
                 for port in input.flow.ports {
-                    let atom = Atom(peer: peer, port: port)
-                    if carriers[atom] == nil { atoms.append(atom) }
-                    if carriers[atom]?.last != index { carriers[atom, default: []].append(index) }
+                    let atom = Atom(peer: peerNumber, port: port)
+                    let number: Int
+                    if let known = atomNumbers[atom] {
+                        number = known
+                    } else {
+                        number = atoms.count
+                        atomNumbers[atom] = number
+                        atoms.append(atom)
+                        carriers.append([])
+                        atomsOfPeer[peerNumber].append(number)
+                    }
+                    if carriers[number].last != index { carriers[number].append(index) }
                 }
             }
         }
         // Drop atoms inside wider ones, handing their flows to the first cover kept (in order
         // of appearance). Covers are looked up by peer (any, the supernets of a network, the
-        // sub-selectors of a pod selector), not by comparing every pair, so that a policy with
-        // ten thousand peers is merged in linear time.
-        var portsByPeer: [NetworkPolicyPeer?: [Port]] = [:]
-        var position: [Atom: Int] = [:]
+        // sub-selectors of a pod selector), once a peer, not by comparing every pair, so that
+        // a policy with ten thousand peers is merged in linear time.
         var lengths: [IPFamily: Set<Int>] = [:]
-        for (index, atom) in atoms.enumerated() {
-            portsByPeer[atom.peer, default: []].append(atom.port)
-            position[atom] = index
-            if case .ipBlock(let cidr)? = atom.peer {
-                lengths[cidr.family, default: []].insert(cidr.prefixLength)
-            }
+        for case .ipBlock(let cidr)? in peers {
+            lengths[cidr.family, default: []].insert(cidr.prefixLength)
         }
         let sortedLengths = lengths.mapValues { $0.sorted() }
-        func covering(_ atom: Atom) -> [Atom] {
-            candidatePeers(of: atom.peer, among: portsByPeer, lengths: sortedLengths).flatMap {
-                peer in
-                (portsByPeer[peer] ?? []).map { Atom(peer: peer, port: $0) }
+        let coveringPeers: [[Int]] = peers.map { peer in
+            candidatePeers(of: peer, among: peers, lengths: sortedLengths).compactMap {
+                peerNumbers[$0]
             }
-            .filter { $0 != atom && covers($0, atom) }
         }
-        var kept: [Atom] = []
-        var dropped: [(atom: Atom, covers: [Atom])] = []
-        for atom in atoms {
-            let covers = covering(atom)
-            if covers.isEmpty { kept.append(atom) } else { dropped.append((atom, covers)) }
+        var isKept = [Bool](repeating: true, count: atoms.count)
+        var dropped: [(atom: Int, covers: [Int])] = []
+        for (number, atom) in atoms.enumerated() {
+            let wider = coveringPeers[atom.peer].flatMap { atomsOfPeer[$0] }.filter {
+                $0 != number && covers(atoms[$0], atom, peers)
+            }
+            if !wider.isEmpty {
+                isKept[number] = false
+                dropped.append((number, wider))
+            }
         }
-        let keptAtoms = Set(kept)
         for (atom, covers) in dropped {
-            // A widest cover is covered by nothing, so it is kept; take the first such.
-            let keptCovers = covers.filter(keptAtoms.contains)
-            guard
-                let cover = keptCovers.min(by: {
-                    (position[$0] ?? Int.max) < (position[$1] ?? Int.max)
-                })
-            else { continue }
-            let present = Set(carriers[cover] ?? [])
-            for index in carriers[atom] ?? [] where !present.contains(index) {
-                carriers[cover, default: []].append(index)
+            // A widest cover is covered by nothing, so it is kept; take the first such (atoms
+            // are numbered in order of appearance).
+            guard let cover = covers.filter({ isKept[$0] }).min() else { continue }
+            let present = Set(carriers[cover])
+            for index in carriers[atom] where !present.contains(index) {
+                carriers[cover].append(index)
             }
         }
         // Group by peer, then peers with equal port sets into one rule.
-        var peerOrder: [NetworkPolicyPeer?] = []
-        var keptPorts: [NetworkPolicyPeer?: [Port]] = [:]
-        for atom in kept {
+        var peerOrder: [Int] = []
+        var keptPorts: [Int: [Port]] = [:]
+        for (number, atom) in atoms.enumerated() where isKept[number] {
             if keptPorts[atom.peer] == nil { peerOrder.append(atom.peer) }
             keptPorts[atom.peer, default: []].append(atom.port)
         }
-        var groups: [(ports: [Port], peers: [NetworkPolicyPeer?])] = []
+        var groups: [(ports: [Port], peers: [Int])] = []
         var groupOfPorts: [[Port]: Int] = [:]
         for peer in peerOrder {
             let ports = (keptPorts[peer] ?? []).sorted()
@@ -102,7 +119,9 @@ struct RuleMerger {
             var indices: Set<Int> = []
             for peer in group.peers {
                 for port in group.ports {
-                    indices.formUnion(carriers[Atom(peer: peer, port: port)] ?? [])
+                    if let atom = atomNumbers[Atom(peer: peer, port: port)] {
+                        indices.formUnion(carriers[atom])
+                    }
                 }
             }
             let comments = indices.sorted().flatMap { index -> [String] in
@@ -110,18 +129,19 @@ struct RuleMerger {
                 return ["\(input.flow.id): \(input.flow.description)"]
                     + (input.note.map { [$0] } ?? [])
             }
-            let peers: [NetworkPolicyPeer]? =
-                group.peers.contains { $0 == nil } ? nil : group.peers.compactMap { $0 }
-            return NetworkPolicyRule(comments: comments, peers: peers, ports: group.ports)
+            let groupPeers = group.peers.map { peers[$0] }
+            let rulePeers: [NetworkPolicyPeer]? =
+                groupPeers.contains { $0 == nil } ? nil : groupPeers.compactMap { $0 }
+            return NetworkPolicyRule(comments: comments, peers: rulePeers, ports: group.ports)
         }
     }
 
     /// The peers that may cover `peer`: any, and the peers of the same kind that may contain it
     /// (the supernets of a network, of the prefix lengths in `lengths`; the same namespace with
     /// a subset of the labels, or, beyond ten labels, every selector of the namespace in
-    /// `known`), itself included. ``covers(_:_:)`` decides among them.
+    /// `known`), itself included. ``covers(_:_:_:)`` decides among them.
     private func candidatePeers(
-        of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?: [Port]],
+        of peer: NetworkPolicyPeer?, among known: [NetworkPolicyPeer?],
         lengths: [IPFamily: [Int]]
     ) -> [NetworkPolicyPeer?] {
         switch peer {
@@ -136,7 +156,7 @@ struct RuleMerger {
             let keys = labels.keys.sorted()
             guard keys.count <= 10 else {
                 return [nil]
-                    + known.keys.filter {
+                    + known.filter {
                         guard case .pods(let other, _)? = $0 else { return false }
                         return other == namespace
                     }
@@ -152,12 +172,13 @@ struct RuleMerger {
         }
     }
 
-    /// Whether every connection of `inner` is also one of `outer`.
-    private func covers(_ outer: Atom, _ inner: Atom) -> Bool {
+    /// Whether every connection of `inner` is also one of `outer` (their peers numbered in
+    /// `peers`).
+    private func covers(_ outer: Atom, _ inner: Atom, _ peers: [NetworkPolicyPeer?]) -> Bool {
         guard outer.port.transport == inner.port.transport,
             outer.port.range.contains(inner.port.range)
         else { return false }
-        switch (outer.peer, inner.peer) {
+        switch (peers[outer.peer], peers[inner.peer]) {
         case (nil, _):
             return true
         case (.some, nil):

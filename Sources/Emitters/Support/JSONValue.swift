@@ -67,7 +67,7 @@ indirect enum JSONValue: Hashable, Sendable {
     }
 
     private static func appendIndent(_ width: Int, to text: inout String) {
-        text += String(repeating: " ", count: width)
+        text.appendSpaces(width)
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped; with

@@ -67,7 +67,16 @@ struct YAMLEntry: Hashable, Sendable {
 /// Writes ``YAMLNode`` values as block-style YAML, two spaces an indentation level, with
 /// sequences indented under their key as the Kubernetes documentation writes them.
 private struct YAMLWriter {
+    /// The text so far; every piece is appended in place, without temporary strings.
     private(set) var text = ""
+
+    init() {
+        text.reserveCapacity(1 << 16)
+    }
+
+    private mutating func indent(_ count: Int) {
+        text.appendSpaces(count)
+    }
 
     mutating func line(_ content: String) {
         text += content
@@ -76,62 +85,84 @@ private struct YAMLWriter {
 
     mutating func comment(_ comment: String, indent: Int) {
         let flattened = comment.split(whereSeparator: \.isNewline).joined(separator: " ")
-        line(String(repeating: " ", count: indent) + (flattened.isEmpty ? "#" : "# " + flattened))
+        self.indent(indent)
+        text += flattened.isEmpty ? "#" : "# "
+        text += flattened
+        text += "\n"
+    }
+
+    /// Appends a scalar as ``YAMLScalar`` writes it.
+    private mutating func scalar(_ node: YAMLNode) {
+        switch node {
+        case .int(let value): text += String(value)
+        case .string(let value): YAMLScalar.append(value, to: &text)
+        case .sequence, .mapping: break
+        }
     }
 
     /// Writes a node that stands on its own lines at `indent`.
     mutating func write(_ node: YAMLNode, indent: Int) {
         switch node {
         case .string, .int:
-            line(String(repeating: " ", count: indent) + YAMLScalar.render(node))
+            self.indent(indent)
+            scalar(node)
+            text += "\n"
         case .sequence(let items):
             if items.isEmpty {
-                line(String(repeating: " ", count: indent) + "[]")
+                self.indent(indent)
+                text += "[]\n"
             }
             for item in items { writeItem(item, indent: indent) }
         case .mapping(let entries):
             if entries.isEmpty {
-                line(String(repeating: " ", count: indent) + "{}")
+                self.indent(indent)
+                text += "{}\n"
             }
             for entry in entries {
-                writeEntry(entry, prefix: String(repeating: " ", count: indent), indent: indent)
+                self.indent(indent)
+                writeEntry(entry, indent: indent)
             }
         }
     }
 
-    /// Writes `key: value`, the first line starting with `prefix`; nested lines at `indent`.
-    private mutating func writeEntry(_ entry: YAMLEntry, prefix: String, indent: Int) {
-        let key = YAMLScalar.render(.string(entry.key))
+    /// Writes `key: value` after what is already on the line; nested lines at `indent`.
+    private mutating func writeEntry(_ entry: YAMLEntry, indent: Int) {
+        YAMLScalar.append(entry.key, to: &text)
         switch entry.value {
         case .string, .int:
-            line(prefix + key + ": " + YAMLScalar.render(entry.value))
+            text += ": "
+            scalar(entry.value)
+            text += "\n"
         case .sequence(let items) where items.isEmpty:
-            line(prefix + key + ": []")
+            text += ": []\n"
         case .mapping(let entries) where entries.isEmpty:
-            line(prefix + key + ": {}")
+            text += ": {}\n"
         case .sequence, .mapping:
-            line(prefix + key + ":")
+            text += ":\n"
             write(entry.value, indent: indent + 2)
         }
     }
 
     private mutating func writeItem(_ item: YAMLItem, indent: Int) {
         for comment in item.comments { self.comment(comment, indent: indent) }
-        let dash = String(repeating: " ", count: indent) + "- "
+        self.indent(indent)
         switch item.node {
         case .string, .int:
-            line(dash + YAMLScalar.render(item.node))
+            text += "- "
+            scalar(item.node)
+            text += "\n"
         case .sequence(let items) where items.isEmpty:
-            line(dash + "[]")
+            text += "- []\n"
         case .mapping(let entries) where entries.isEmpty:
-            line(dash + "{}")
+            text += "- {}\n"
         case .sequence:
-            line(String(dash.dropLast()))
+            text += "-\n"
             write(item.node, indent: indent + 2)
         case .mapping(let entries):
+            text += "- "
             for (index, entry) in entries.enumerated() {
-                let prefix = index == 0 ? dash : String(repeating: " ", count: indent + 2)
-                writeEntry(entry, prefix: prefix, indent: indent + 2)
+                if index > 0 { self.indent(indent + 2) }
+                writeEntry(entry, indent: indent + 2)
             }
         }
     }
@@ -154,28 +185,61 @@ enum YAMLScalar {
         }
     }
 
+    /// Appends `value` plain or double-quoted, as ``render(_:)`` writes it.
+    static func append(_ value: String, to text: inout String) {
+        if isPlainSafe(value) {
+            text += value
+        } else {
+            text += doubleQuoted(value)
+        }
+    }
+
     /// Whether `value` can be written plain and read back as the same string.
     ///
     /// Deliberately conservative: only letters, digits and `._/-+=,()` and inner spaces; not a
     /// reserved word; not anything that starts like a number; not starting with an indicator.
+    /// Checked byte by byte: every allowed character is ASCII.
     static func isPlainSafe(_ value: String) -> Bool {
-        guard let first = value.unicodeScalars.first, let last = value.unicodeScalars.last,
-            !reserved.contains(value)
-        else { return false }
-        let allowed = value.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
-                || "._/-+=,() ".unicodeScalars.contains($0)
+        var value = value
+        return value.withUTF8 { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            var previousSpace = false
+            var hasSlashOrSpace = false
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                    UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: ","),
+                    UInt8(ascii: "("), UInt8(ascii: ")"):
+                    previousSpace = false
+                case UInt8(ascii: "/"):
+                    previousSpace = false
+                    hasSlashOrSpace = true
+                case UInt8(ascii: " "):
+                    // Two spaces in a row fold differently in some readers.
+                    if previousSpace { return false }
+                    previousSpace = true
+                    hasSlashOrSpace = true
+                default:
+                    return false
+                }
+            }
+            switch first {
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: "("), UInt8(ascii: ")"):
+                return false
+            default: break
+            }
+            if last == UInt8(ascii: " ") { return false }
+            if bytes.count <= 5, reserved.contains(String(decoding: bytes, as: UTF8.self)) {
+                return false
+            }
+            // Anything that starts with a digit and has no letter-free separator could be a
+            // number (1983, 1e5, 0x1F, 0o17, 1_000, 12.5): quote it unless it holds a '/' or a
+            // space, which no YAML number does.
+            if first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") { return hasSlashOrSpace }
+            return true
         }
-        guard allowed, first != " ", last != " ", !"-+.,=()".unicodeScalars.contains(first),
-            !value.contains("  ")
-        else { return false }
-        // Anything that starts with a digit and has no letter-free separator could be a number
-        // (1983, 1e5, 0x1F, 0o17, 1_000, 12.5): quote it unless it holds a '/' or a space, which
-        // no YAML number does.
-        if ("0"..."9").contains(first) {
-            return value.contains("/") || value.contains(" ")
-        }
-        return true
     }
 
     static func doubleQuoted(_ value: String) -> String {
