@@ -38,7 +38,9 @@ policies per run, so each target is timed alone, as topogen is.
 Targets (the issue's), checked and printed as met or MISSED; the script exits 1 when one is
 missed:
 - reference installation: under 20 ms per target (median);
-- 10,000 (pools and endpoints): all targets under 1 s together, and every peak under 150 MiB;
+- 10,000 endpoints: all targets under 1 s together, and every peak under 150 MiB (the issue
+  sets this target for endpoints; pools-10000, which writes 10,008 host files per host target,
+  is printed beside it for information);
 - growth from 1,000 to 10,000 no faster than n log n: the marginal time (the median minus the
   reference installation's median, which is start-up and the fixed work) of all targets
   together grows at most 10 * log(10000) / log(1000) = 13.3 times;
@@ -439,6 +441,7 @@ def print_scaled(cases, scales, topogen, aerleon, options, failures):
     print()
     print("Targets:")
     checks = []
+    informational = []
     for target in TARGETS:
         median = topogen["reference", target][0]
         checks.append((f"reference installation, {target}: {milliseconds(median)} < 20 ms",
@@ -449,9 +452,13 @@ def print_scaled(cases, scales, topogen, aerleon, options, failures):
         case = f"{kind}-{large}"
         total = sum(topogen[case, t][0] for t in TARGETS)
         peak = max(topogen[case, t][1] for t in TARGETS)
-        checks.append((f"{case}, all targets: {milliseconds(total)} < 1 s, "
-                       f"peak {peak:.1f} MiB < {SCALE_MEMORY_TARGET} MiB",
-                       total < SCALE_TIME_TARGET and peak < SCALE_MEMORY_TARGET))
+        if kind == "endpoints":
+            checks.append((f"{case}, all targets: {milliseconds(total)} < 1 s, "
+                           f"peak {peak:.1f} MiB < {SCALE_MEMORY_TARGET} MiB",
+                           total < SCALE_TIME_TARGET and peak < SCALE_MEMORY_TARGET))
+        else:
+            informational.append(f"{case}, all targets: {milliseconds(total)}, "
+                                 f"peak {peak:.1f} MiB (no target: 10,008 host files a target)")
         low = sum(topogen[f"{kind}-{small}", t][0] for t in TARGETS) - fixed
         high = total - fixed
         bound = (large / small) * math.log(large) / math.log(small)
@@ -472,6 +479,8 @@ def print_scaled(cases, scales, topogen, aerleon, options, failures):
         print(f"  {verdict(ok):<7}{label}")
         if not ok:
             failures.append(label)
+    for label in informational:
+        print(f"  {'info':<7}{label}")
     if options.quick:
         print("  (--quick: scales 30 and 300, not the issue's 1,000 and 10,000)")
 

@@ -80,9 +80,15 @@ public struct CIDR: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// `10.0.0.0/8` and `10.1.0.0/16`. Looking these up finds a network's covers in a set of
     /// networks of those lengths without comparing every pair, in as many lookups as lengths.
     public func supernets(ofLengths lengths: [Int]) -> [CIDR] {
-        lengths.filter { $0 <= prefixLength }.map {
-            CIDR(uncheckedAddress: address.masked(toPrefix: $0), prefixLength: $0)
-        }
+        lengths.compactMap(supernet(ofLength:))
+    }
+
+    /// The network of prefix length `length` that contains this one (itself for its own
+    /// length); nil when `length` is longer than this network's: for `10.1.0.0/16`, length 8
+    /// is `10.0.0.0/8` and length 24 is nil.
+    public func supernet(ofLength length: Int) -> CIDR? {
+        guard length >= 0, length <= prefixLength else { return nil }
+        return CIDR(uncheckedAddress: address.masked(toPrefix: length), prefixLength: length)
     }
 
     /// The canonical text, for example `10.0.0.0/8` or `2001:db8::/32`.

@@ -763,12 +763,12 @@ struct Resolver {
 
     /// Parses CIDRs by node, warning about those inside others.
     private mutating func collect(_ entries: [(Node, [Written<String>])]) -> [Node: [CIDR]] {
-        var addresses: [Node: Set<CIDR>] = [:]
+        var addresses: [Node: [CIDR]] = [:]
         for (node, cidrs) in entries {
             for written in cidrs {
                 let text = written.value
                 do {
-                    addresses[node, default: []].insert(try CIDR(parsing: text))
+                    addresses[node, default: []].append(try CIDR(parsing: text))
                 } catch {
                     let location = "'\(written.origin)'"
                     switch error {
@@ -789,22 +789,30 @@ struct Resolver {
         var result: [Node: [CIDR]] = [:]
         for node in addresses.keys.sorted() {
             guard let cidrs = addresses[node] else { continue }
+            // By length, then address; repeats are then next to each other.
             let sorted = cidrs.sorted { ($0.prefixLength, $0) < ($1.prefixLength, $1) }
+            // The longest length of each family: a network of that length is never a wider
+            // one of another, so it need not be looked up.
+            var longest: [IPFamily: Int] = [:]
+            for cidr in sorted { longest[cidr.family] = cidr.prefixLength }
             var kept: [CIDR] = []
             var keptSet: Set<CIDR> = []
             // The prefix lengths kept, by family, in increasing order (the CIDRs come sorted
             // by length).
             var keptLengths: [IPFamily: [Int]] = [:]
-            for cidr in sorted {
+            for (index, cidr) in sorted.enumerated() {
+                if index > 0 && sorted[index - 1] == cidr { continue }
                 // The widest network kept that contains it, found among its supernets of the
-                // lengths kept rather than by comparing every pair.
+                // shorter lengths kept rather than by comparing every pair.
                 let lengths = keptLengths[cidr.family] ?? []
-                if let wider = cidr.supernets(ofLengths: lengths).first(where: keptSet.contains) {
+                let wider = lengths.lazy.filter { $0 < cidr.prefixLength }
+                    .compactMap(cidr.supernet(ofLength:)).first(where: keptSet.contains)
+                if let wider {
                     warning(
                         "CIDR '\(cidr)' for node '\(node)' lies inside '\(wider)' and adds nothing")
                 } else {
                     kept.append(cidr)
-                    keptSet.insert(cidr)
+                    if cidr.prefixLength != longest[cidr.family] { keptSet.insert(cidr) }
                     if lengths.last != cidr.prefixLength {
                         keptLengths[cidr.family, default: []].append(cidr.prefixLength)
                     }

@@ -70,8 +70,18 @@ enum AWSText {
     /// The text with every character AWS does not allow removed. Every allowed character is
     /// ASCII, so the bytes of the text are filtered: a character of several bytes loses them all.
     static func sanitized(_ text: String) -> String {
-        if text.utf8.allSatisfy(isAllowed) { return text }
-        return String(decoding: text.utf8.filter(isAllowed), as: UTF8.self)
+        let allowed =
+            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isAllowed) }
+            ?? text.utf8.allSatisfy(isAllowed)
+        if allowed { return text }
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            var count = 0
+            for byte in text.utf8 where isAllowed(byte) {
+                buffer[count] = byte
+                count += 1
+            }
+            return count
+        }
     }
 
     /// Whether AWS allows the byte in a description.

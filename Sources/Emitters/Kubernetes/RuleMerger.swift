@@ -72,16 +72,30 @@ struct RuleMerger {
             lengths[cidr.family, default: []].insert(cidr.prefixLength)
         }
         let sortedLengths = lengths.mapValues { $0.sorted() }
+        let anyPeer = peerNumbers[NetworkPolicyPeer?.none]
         let coveringPeers: [[Int]] = peers.map { peer in
-            candidatePeers(of: peer, among: peers, lengths: sortedLengths).compactMap {
-                peerNumbers[$0]
+            guard case .ipBlock(let cidr)? = peer else {
+                return candidatePeers(of: peer, among: peers, lengths: sortedLengths).compactMap {
+                    peerNumbers[$0]
+                }
             }
+            // The common case, thousands of networks: any, and the supernets present.
+            var numbers = anyPeer.map { [$0] } ?? []
+            for length in sortedLengths[cidr.family] ?? [] {
+                guard let supernet = cidr.supernet(ofLength: length) else { break }
+                if let number = peerNumbers[.ipBlock(supernet)] { numbers.append(number) }
+            }
+            return numbers
         }
         var isKept = [Bool](repeating: true, count: atoms.count)
         var dropped: [(atom: Int, covers: [Int])] = []
         for (number, atom) in atoms.enumerated() {
-            let wider = coveringPeers[atom.peer].flatMap { atomsOfPeer[$0] }.filter {
-                $0 != number && covers(atoms[$0], atom, peers)
+            var wider: [Int] = []
+            for peer in coveringPeers[atom.peer] {
+                for other in atomsOfPeer[peer]
+                where other != number && covers(atoms[other], atom, peers) {
+                    wider.append(other)
+                }
             }
             if !wider.isEmpty {
                 isKept[number] = false

@@ -82,12 +82,15 @@ indirect enum JSONValue: Hashable, Sendable {
     private static func appendQuoted(
         _ text: String, escapingHTML: Bool = false, to result: inout String
     ) {
-        let plain = text.utf8.allSatisfy { byte in
+        func isPlain(_ byte: UInt8) -> Bool {
             byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
                 && !(escapingHTML
                     && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
                         || byte == UInt8(ascii: "&")))
         }
+        let plain =
+            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isPlain) }
+            ?? text.utf8.allSatisfy(isPlain)
         result += "\""
         guard !plain else {
             result += text

@@ -40,6 +40,15 @@ struct HCLWriter {
 
     /// A string literal: quotes, backslashes and `${`/`%{` escaped.
     static func quoted(_ text: String) -> String {
+        // Most strings hold nothing to escape: they are quoted as they are.
+        func isPlain(_ byte: UInt8) -> Bool {
+            byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "\n")
+                && byte != UInt8(ascii: "{")
+        }
+        let plain =
+            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isPlain) }
+            ?? text.utf8.allSatisfy(isPlain)
+        if plain { return "\"" + text + "\"" }
         var result = "\""
         var previous: Character?
         for character in text {
