@@ -71,8 +71,7 @@ enum AWSText {
     /// ASCII, so the bytes of the text are filtered: a character of several bytes loses them all.
     static func sanitized(_ text: String) -> String {
         let allowed =
-            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isAllowed) }
-            ?? text.utf8.allSatisfy(isAllowed)
+            text.utf8AllSatisfy(isAllowed)
         if allowed { return text }
         return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
             var count = 0

@@ -110,8 +110,7 @@ public struct SecurityGroupEmitter: Emitter {
             var ports: PortRange
             var peer: SecurityGroupRule.Peer
         }
-        var sides: [Side] = []
-        var sideIndex: [Side: Int] = [:]
+        var sides = Numbering<Side>()
         var rules: [[SecurityGroupRule]] = []
         var ruleIndex: [[Key: Int]] = []
         for placement in placements(for: topology) {
@@ -120,14 +119,9 @@ public struct SecurityGroupEmitter: Emitter {
             case .group(let node): peers = [.group(node)]
             case .addresses(let node): peers = addressPeers(of: node)
             }
-            let side = Side(node: placement.group, isEgress: placement.isEgress)
-            let number: Int
-            if let known = sideIndex[side] {
-                number = known
-            } else {
-                number = sides.count
-                sideIndex[side] = number
-                sides.append(side)
+            let (number, isNew) = sides.number(
+                of: Side(node: placement.group, isEgress: placement.isEgress))
+            if isNew {
                 rules.append([])
                 ruleIndex.append([:])
             }
@@ -153,7 +147,7 @@ public struct SecurityGroupEmitter: Emitter {
         }
         var ingress: [Node: [SecurityGroupRule]] = [:]
         var egress: [Node: [SecurityGroupRule]] = [:]
-        for (side, sideRules) in zip(sides, rules) {
+        for (side, sideRules) in zip(sides.keys, rules) {
             if side.isEgress {
                 egress[side.node] = sideRules
             } else {

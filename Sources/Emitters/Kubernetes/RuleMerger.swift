@@ -29,33 +29,18 @@ struct RuleMerger {
     func rules(_ inputs: [Input]) -> [NetworkPolicyRule] {
         // Peers and atoms in order of first appearance, each hashed once; the flows (by input
         // index) each atom carries; the atoms of each peer.
-        var peers: [NetworkPolicyPeer?] = []
-        var peerNumbers: [NetworkPolicyPeer?: Int] = [:]
-        var atoms: [Atom] = []
-        var atomNumbers: [Atom: Int] = [:]
+        var peerNumbers = Numbering<NetworkPolicyPeer?>()
+        var atomNumbers = Numbering<Atom>()
         var carriers: [[Int]] = []
         var atomsOfPeer: [[Int]] = []
         for (index, input) in inputs.enumerated() {
             let inputPeers: [NetworkPolicyPeer?] = input.peers.map { $0.map { $0 } } ?? [nil]
             for peer in inputPeers {
-                let peerNumber: Int
-                if let known = peerNumbers[peer] {
-                    peerNumber = known
-                } else {
-                    peerNumber = peers.count
-                    peerNumbers[peer] = peerNumber
-                    peers.append(peer)
-                    atomsOfPeer.append([])
-                }
+                let (peerNumber, isNewPeer) = peerNumbers.number(of: peer)
+                if isNewPeer { atomsOfPeer.append([]) }
                 for port in input.flow.ports {
-                    let atom = Atom(peer: peerNumber, port: port)
-                    let number: Int
-                    if let known = atomNumbers[atom] {
-                        number = known
-                    } else {
-                        number = atoms.count
-                        atomNumbers[atom] = number
-                        atoms.append(atom)
+                    let (number, isNew) = atomNumbers.number(of: Atom(peer: peerNumber, port: port))
+                    if isNew {
                         carriers.append([])
                         atomsOfPeer[peerNumber].append(number)
                     }
@@ -63,6 +48,8 @@ struct RuleMerger {
                 }
             }
         }
+        let peers = peerNumbers.keys
+        let atoms = atomNumbers.keys
         // Drop atoms inside wider ones, handing their flows to the first cover kept (in order
         // of appearance). Covers are looked up by peer (any, the supernets of a network, the
         // sub-selectors of a pod selector), once a peer, not by comparing every pair, so that

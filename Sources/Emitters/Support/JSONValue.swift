@@ -89,8 +89,7 @@ indirect enum JSONValue: Hashable, Sendable {
                         || byte == UInt8(ascii: "&")))
         }
         let plain =
-            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isPlain) }
-            ?? text.utf8.allSatisfy(isPlain)
+            text.utf8AllSatisfy(isPlain)
         result += "\""
         guard !plain else {
             result += text

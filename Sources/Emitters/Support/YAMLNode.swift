@@ -95,7 +95,7 @@ private struct YAMLWriter {
     private mutating func scalar(_ node: YAMLNode) {
         switch node {
         case .int(let value): text += String(value)
-        case .string(let value): YAMLScalar.append(value, to: &text)
+        case .string: text += YAMLScalar.render(node)
         case .sequence, .mapping: break
         }
     }
@@ -127,7 +127,7 @@ private struct YAMLWriter {
 
     /// Writes `key: value` after what is already on the line; nested lines at `indent`.
     private mutating func writeEntry(_ entry: YAMLEntry, indent: Int) {
-        YAMLScalar.append(entry.key, to: &text)
+        text += YAMLScalar.render(.string(entry.key))
         switch entry.value {
         case .string, .int:
             text += ": "
@@ -182,15 +182,6 @@ enum YAMLScalar {
         case .int(let value): String(value)
         case .string(let value): isPlainSafe(value) ? value : doubleQuoted(value)
         case .sequence, .mapping: ""
-        }
-    }
-
-    /// Appends `value` plain or double-quoted, as ``render(_:)`` writes it.
-    static func append(_ value: String, to text: inout String) {
-        if isPlainSafe(value) {
-            text += value
-        } else {
-            text += doubleQuoted(value)
         }
     }
 

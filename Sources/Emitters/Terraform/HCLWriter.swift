@@ -46,8 +46,7 @@ struct HCLWriter {
                 && byte != UInt8(ascii: "{")
         }
         let plain =
-            text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isPlain) }
-            ?? text.utf8.allSatisfy(isPlain)
+            text.utf8AllSatisfy(isPlain)
         if plain { return "\"" + text + "\"" }
         var result = "\""
         var previous: Character?

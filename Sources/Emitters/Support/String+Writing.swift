@@ -13,3 +13,12 @@ extension String {
         }
     }
 }
+
+extension String {
+    /// Whether every UTF-8 byte satisfies `predicate`, read from the string's contiguous
+    /// storage when it has one: the writers' test for text they may copy without escaping.
+    func utf8AllSatisfy(_ predicate: (UInt8) -> Bool) -> Bool {
+        utf8.withContiguousStorageIfAvailable { $0.allSatisfy(predicate) }
+            ?? utf8.allSatisfy(predicate)
+    }
+}
