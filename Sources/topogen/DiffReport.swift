@@ -1,5 +1,5 @@
 import Emitters
-import Foundation
+import FoundationEssentials
 import TopologyModel
 
 /// The text `topogen diff` prints: findings grouped by component, one line each, or JSON.
@@ -27,7 +27,7 @@ enum DiffReport {
                 lines.append(heading)
                 current = heading
             }
-            let kind = finding.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+            let kind = finding.kind.rawValue.padded(to: 11)
             let location = finding.location.map { "\($0): " } ?? ""
             lines.append("  \(kind) \(location)\(finding.message)")
         }

@@ -1,5 +1,5 @@
 import Emitters
-import Foundation
+import FoundationEssentials
 import TopologyModel
 
 /// The text `topogen flows` prints: an aligned table, or JSON.
@@ -20,10 +20,12 @@ enum FlowsReport {
             }
         }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            (0..<5).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ") + "  " + row[5]
-        }.joined(separator: "\n") + "\n"
+        var text = ""
+        for row in rows {
+            for column in 0..<5 { text += row[column].padded(to: widths[column]) + "  " }
+            text += row[5] + "\n"
+        }
+        return text
     }
 
     struct Document: Encodable {
@@ -70,5 +72,13 @@ enum FlowsReport {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(document)
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+extension String {
+    /// The text with spaces after it up to `width` characters, as a table's column needs:
+    /// `"tcp".padded(to: 5)` is `"tcp  "`; a longer text is left as it is.
+    func padded(to width: Int) -> String {
+        self + String(repeating: " ", count: Swift.max(0, width - count))
     }
 }

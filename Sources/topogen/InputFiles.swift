@@ -1,5 +1,5 @@
 import Emitters
-import Foundation
+import Glibc
 import TopologyModel
 
 /// A problem with a file given as input, reported with exit status 65: it cannot be read, or
@@ -31,17 +31,13 @@ enum InputFiles {
         var inputs: [InputText] = []
         for path in paths {
             if path == "-" {
-                inputs.append(try text(bounded(.standardInput, name: "<stdin>"), name: "<stdin>"))
+                inputs.append(try standardInput())
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw InputError("cannot read '\(path)': No such file or directory")
-            }
-            if isDirectory.boolValue {
-                inputs += try directory(path, for: target)
-            } else {
-                inputs.append(try file(path, name: path))
+            switch SystemFiles.kind(of: path) {
+            case .missing: throw InputError("cannot read '\(path)': No such file or directory")
+            case .directory: inputs += try directory(path, for: target)
+            case .file: inputs.append(try file(path, name: path))
             }
         }
         return inputs
@@ -49,23 +45,19 @@ enum InputFiles {
 
     /// The text of one file, or of stdin for `-`: a topology file.
     static func readOne(_ path: String) throws(InputError) -> InputText {
-        if path == "-" {
-            return try text(bounded(.standardInput, name: "<stdin>"), name: "<stdin>")
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw InputError("cannot read '\(path)': No such file or directory")
-        }
-        guard !isDirectory.boolValue else {
+        if path == "-" { return try standardInput() }
+        switch SystemFiles.kind(of: path) {
+        case .missing: throw InputError("cannot read '\(path)': No such file or directory")
+        case .directory:
             throw InputError("'\(path)' is a directory", hint: "name a YAML or JSON file")
+        case .file: return try file(path, name: path)
         }
-        return try file(path, name: path)
     }
 
     private static func directory(_ path: String, for target: Format) throws(InputError)
         -> [InputText]
     {
-        let extensions: Set<String> =
+        let extensions: Set<Substring> =
             switch target {
             case .terraform: ["tf"]
             case .kubernetes: ["yaml", "yml", "json"]
@@ -79,12 +71,13 @@ enum InputFiles {
         }
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
+            names = try SystemFiles.names(in: path)
         } catch {
-            throw InputError("cannot read directory '\(path)': \(reason(error))")
+            throw InputError("cannot read directory '\(path)': \(error)")
         }
-        let chosen = names.filter {
-            !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension)
+        let chosen = names.filter { name in
+            guard !name.hasPrefix("."), let dot = name.lastIndex(of: ".") else { return false }
+            return extensions.contains(name[name.index(after: dot)...])
         }.sorted()
         guard !chosen.isEmpty else {
             let list = extensions.sorted().map { "*.\($0)" }.joined(separator: ", ")
@@ -92,63 +85,54 @@ enum InputFiles {
         }
         var inputs: [InputText] = []
         for name in chosen {
-            let full = (path as NSString).appendingPathComponent(name)
+            let full = path.hasSuffix("/") ? path + name : path + "/" + name
             inputs.append(try file(full, name: full))
         }
         return inputs
     }
 
     private static func file(_ path: String, name: String) throws(InputError) -> InputText {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > maximumSize {
+        var size = 0
+        if case .file(let bytes) = SystemFiles.kind(of: path) { size = bytes }
+        if size > maximumSize {
             throw InputError(
                 "'\(path)' is \(size >> 20) MiB; topogen reads inputs of at most \(maximumSize >> 20) MiB"
             )
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw InputError("cannot read '\(path)': \(SystemError())")
         }
-        defer { try? handle.close() }
-        return try text(bounded(handle, name: path), name: name)
+        defer { close(descriptor) }
+        return try text(bounded(descriptor, name: path, sizeHint: size), name: name)
+    }
+
+    private static func standardInput() throws(InputError) -> InputText {
+        try text(bounded(STDIN_FILENO, name: "<stdin>"), name: "<stdin>")
     }
 
     /// What a file or stream holds, read up to one byte over ``maximumSize`` so that an
     /// endless stream (a pipe, `/dev/zero`, `--topology -`) is refused rather than read into
     /// memory whole; ``text(_:name:)`` refuses what is over.
-    private static func bounded(_ handle: FileHandle, name: String) throws(InputError) -> Data {
-        var data = Data()
+    private static func bounded(_ descriptor: Int32, name: String, sizeHint: Int = 0)
+        throws(InputError) -> [UInt8]
+    {
         do {
-            while data.count <= maximumSize,
-                let chunk = try handle.read(upToCount: min(1 << 20, maximumSize + 1 - data.count)),
-                !chunk.isEmpty
-            {
-                data.append(chunk)
-            }
+            return try SystemFiles.read(descriptor, limit: maximumSize, sizeHint: sizeHint)
         } catch {
-            throw InputError("cannot read '\(name)': \(reason(error))")
+            throw InputError("cannot read '\(name)': \(error)")
         }
-        return data
     }
 
-    private static func text(_ data: Data, name: String) throws(InputError) -> InputText {
-        guard data.count <= maximumSize else {
+    private static func text(_ bytes: [UInt8], name: String) throws(InputError) -> InputText {
+        guard bytes.count <= maximumSize else {
             throw InputError(
                 "'\(name)' is over \(maximumSize >> 20) MiB; topogen reads inputs of at most \(maximumSize >> 20) MiB"
             )
         }
-        guard let contents = String(data: data, encoding: .utf8) else {
+        guard let contents = String(validating: bytes, as: UTF8.self) else {
             throw InputError("'\(name)' is not UTF-8 text")
         }
         return InputText(name: name, contents: contents)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let code = underlying?.code, underlying?.domain == NSPOSIXErrorDomain,
-            let message = strerror(Int32(code))
-        {
-            return String(cString: message)
-        }
-        return error.localizedDescription
     }
 }

@@ -1,14 +1,9 @@
 import Emitters
-import Foundation
 
 #if canImport(Glibc)
     import Glibc
-
-    private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
     import Darwin
-
-    private let systemWrite = Darwin.write
 #endif
 
 /// Writes rendered files into a directory, all or nothing.
@@ -76,7 +71,7 @@ struct OutputDirectory {
         }
         for (index, file) in temporaries.enumerated()
         where rename(file.temporary, file.destination) != 0 {
-            let reason = Self.errnoText()
+            let reason = SystemError()
             for remaining in temporaries[index...] { unlink(remaining.temporary) }
             throw RuntimeError(message: "cannot write '\(file.destination)': \(reason)")
         }
@@ -92,7 +87,7 @@ struct OutputDirectory {
         var status = stat()
         guard lstat(destination, &status) == 0 else {
             guard errno == ENOENT else {
-                throw RuntimeError(message: "cannot write '\(destination)': \(Self.errnoText())")
+                throw RuntimeError(message: "cannot write '\(destination)': \(SystemError())")
             }
             return
         }
@@ -128,7 +123,7 @@ struct OutputDirectory {
                 continue
             }
             guard mkdir(prefix, 0o777) == 0 else {
-                let reason = Self.errnoText()
+                let reason = SystemError()
                 for directory in created.reversed() { rmdir(directory) }
                 throw RuntimeError(message: "cannot create directory '\(prefix)': \(reason)")
             }
@@ -147,22 +142,14 @@ struct OutputDirectory {
         let descriptor = open(
             temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            throw RuntimeError(message: "cannot write '\(destination)': \(Self.errnoText())")
+            throw RuntimeError(message: "cannot write '\(destination)': \(SystemError())")
         }
         defer { close(descriptor) }
-        let bytes = Array(file.contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes {
-                systemWrite(descriptor, $0.baseAddress, $0.count)
-            }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else {
-                let reason = Self.errnoText()
-                unlink(temporary)
-                throw RuntimeError(message: "cannot write '\(destination)': \(reason)")
-            }
-            offset += written
+        do {
+            try SystemFiles.write(descriptor, file.contents)
+        } catch {
+            unlink(temporary)
+            throw RuntimeError(message: "cannot write '\(destination)': \(error)")
         }
         return temporary
     }
@@ -180,12 +167,12 @@ struct OutputDirectory {
                 let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                 guard directory >= 0 else {
                     throw RuntimeError(
-                        message: "cannot write into '\(path)': \(Self.errnoText())")
+                        message: "cannot write into '\(path)': \(SystemError())")
                 }
                 defer { close(directory) }
                 guard syncfs(directory) == 0 else {
                     throw RuntimeError(
-                        message: "cannot write into '\(path)': \(Self.errnoText())")
+                        message: "cannot write into '\(path)': \(SystemError())")
                 }
                 return
             }
@@ -197,5 +184,4 @@ struct OutputDirectory {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }

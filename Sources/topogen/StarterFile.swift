@@ -1,5 +1,4 @@
 import Emitters
-import Foundation
 
 /// Writes the file `topogen init` makes: whole or not at all (through ``OutputDirectory``, so
 /// a missing directory is created as for `-o` of `generate`), and never over an existing file
@@ -14,21 +13,26 @@ struct StarterFile {
     var force: Bool
 
     func write(_ text: String) throws(RuntimeError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else {
-                throw RuntimeError(message: "'\(path)' is a directory", hint: "name a file")
-            }
+        switch SystemFiles.kind(of: path) {
+        case .directory:
+            throw RuntimeError(message: "'\(path)' is a directory", hint: "name a file")
+        case .file:
             guard force else {
                 throw RuntimeError(
                     message: "'\(path)' exists",
                     hint: "pass '--force' to replace it, or name another file")
             }
+        case .missing: break
         }
-        let url = URL(fileURLWithPath: path)
-        let directory = (path as NSString).deletingLastPathComponent
-        try OutputDirectory(path: directory.isEmpty ? "." : directory).write([
-            RenderedFile(name: url.lastPathComponent, contents: text)
-        ])
+        guard let slash = path.lastIndex(of: "/") else {
+            try OutputDirectory(path: ".").write([RenderedFile(name: path, contents: text)])
+            return
+        }
+        let name = String(path[path.index(after: slash)...])
+        guard !name.isEmpty else {
+            throw RuntimeError(message: "'\(path)' names a directory", hint: "name a file")
+        }
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        try OutputDirectory(path: directory).write([RenderedFile(name: name, contents: text)])
     }
 }

@@ -1,6 +1,11 @@
 import Emitters
-import Foundation
 import TopologyModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The command-line tool: parse, run, and map every failure to a message and an exit status.
 /// Only this module reads, writes, prints and exits.
@@ -36,15 +41,15 @@ struct Topogen {
     private static func execute(_ invocation: Invocation) throws -> ExitCode {
         switch invocation {
         case .version:
-            printOut(CommandLineParser.version + "\n")
+            try printOut(CommandLineParser.version + "\n")
         case .help(let subcommand):
-            printOut(Help.text(for: subcommand))
+            try printOut(Help.text(for: subcommand))
         case .`init`(let request):
             let text = TopologyFile.starter
             if let path = request.output {
                 try StarterFile(path: path, force: request.force).write(text)
             } else {
-                printOut(text)
+                try printOut(text)
             }
         case .generate(let request):
             let topology = try resolve(request.model, subcommand: .generate)
@@ -60,7 +65,7 @@ struct Topogen {
             if let directory = request.outputDirectory {
                 try OutputDirectory(path: directory).write(files)
             } else {
-                printOut(files.map(\.contents).joined())
+                try printOut(files.map(\.contents).joined())
             }
         case .diff(let request):
             let topology = try resolve(request.model, subcommand: .diff)
@@ -79,20 +84,21 @@ struct Topogen {
             let drift = Drift(expected: expected, deployed: deployed)
             report(drift.diagnostics)
             switch request.format {
-            case .text: printOut(DiffReport.text(drift, target: request.target))
-            case .json: printOut(try DiffReport.json(drift, target: request.target))
+            case .text: try printOut(DiffReport.text(drift, target: request.target))
+            case .json: try printOut(try DiffReport.json(drift, target: request.target))
             }
             return drift.isInSync ? .success : .failure
         case .graph(let request):
             let topology = try resolve(request.model, subcommand: .graph)
-            printOut(GraphRenderer.render(topology, format: request.format))
+            try printOut(GraphRenderer.render(topology, format: request.format))
         case .flows(let request):
             let topology = try resolve(request.model, subcommand: .flows)
             let flows = request.target.map { $0.emitter.flows(for: topology) } ?? topology.flows()
             switch request.format {
-            case .table: printOut(FlowsReport.table(flows))
+            case .table: try printOut(FlowsReport.table(flows))
             case .json:
-                printOut(try FlowsReport.json(flows, target: request.target, topology: topology))
+                try printOut(
+                    try FlowsReport.json(flows, target: request.target, topology: topology))
             }
         }
         return .success
@@ -181,11 +187,17 @@ struct Topogen {
         for diagnostic in diagnostics { printError(diagnostic.description) }
     }
 
-    private static func printOut(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+    /// Prints to standard output; a failed write (a full disk, `> /dev/full`) is an error.
+    private static func printOut(_ text: String) throws(RuntimeError) {
+        do {
+            try SystemFiles.write(STDOUT_FILENO, text)
+        } catch {
+            throw RuntimeError(message: "cannot write to standard output: \(error)")
+        }
     }
 
+    /// Prints a line to standard error; where that fails, there is no one left to tell.
     private static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        try? SystemFiles.write(STDERR_FILENO, line + "\n")
     }
 }

@@ -253,6 +253,20 @@ import Testing
         #expect(result.stdout.split(separator: "\n").count == 1)
     }
 
+    /// Loading Foundation's full library (with its ICU data) costs about 3 ms of every start,
+    /// as long as rendering the reference installation: the binary keeps to
+    /// FoundationEssentials and the C library.
+    @Test func theBinaryDoesNotLoadFoundation() throws {
+        let libraries = try Command.run(try Command.system("ldd"), [Repository.topogen.path])
+        #expect(libraries.status == 0, "\(libraries.stderr)")
+        #expect(libraries.stdout.contains("libswiftCore.so"), "\(libraries.stdout)")
+        for library in [
+            "libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so",
+        ] {
+            #expect(!libraries.stdout.contains(library), "\(library) is loaded")
+        }
+    }
+
     @Test func flowsTableAndJSON() throws {
         let table = try Command.topogen(["flows", "--with-sqs", "--target", "k8s"])
         #expect(table.status == 0)

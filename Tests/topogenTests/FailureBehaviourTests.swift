@@ -391,6 +391,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ["--version"], ["init"], ["--target", "aws"], ["flows", "--format", "json"],
+    ])
+    func aFullStandardOutputIsAnErrorNotACrash(_ arguments: [String]) throws {
+        // `> /dev/full`: every write fails with ENOSPC, as on a full disk.
+        let result = try Command.run(
+            try Command.system("sh"),
+            ["-c", "exec \"$0\" \"$@\" > /dev/full", Repository.topogen.path] + arguments)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(
+            result.stderr == "error: cannot write to standard output: No space left on device\n")
+    }
+
     // MARK: - A directory with other things in it
 
     @Test func otherFilesAreLeftAloneAndTopogensAreReplacedWhole() throws {

@@ -33,6 +33,28 @@ import Testing
         #expect(fromFile.status == 0 && fromFile.stdout == fromFlags.stdout)
     }
 
+    @Test func initWritesBesideARelativeOrRootedNameAndRefusesADirectoryName() throws {
+        let directory = try temporaryDirectory("topology")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A bare name is written in the current directory, a path's missing directories made.
+        #expect(
+            try Command.topogen(["init", "-o", "t.yaml"], currentDirectory: directory).status == 0)
+        #expect(
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("t.yaml").path))
+        let nested = directory.appendingPathComponent("a/b/t.yaml")
+        #expect(try Command.topogen(["init", "-o", nested.path]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: nested.path))
+        // A name ending in '/' is a directory's, existing or not: nothing is written.
+        for name in ["new/", "a/"] {
+            let result = try Command.topogen(["init", "-o", name], currentDirectory: directory)
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("error: '\(name)' "), "\(result.stderr)")
+            #expect(result.stderr.contains("hint: name a file"))
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: directory.appendingPathComponent("new").path))
+    }
+
     @Test func aBadFileIsADataErrorWithFileAndLineAndWritesNothing() throws {
         let file = try write(
             """

@@ -1,14 +1,12 @@
-import Foundation
 import TopologyModel
 
 /// One security group of `describe-security-groups` output, as read: who it is, where it is,
 /// and its JSON object, whose rules ``rules()`` reads only when the group is compared (in a big
-/// account, most groups are no node's). Not `Sendable`: it holds Foundation's JSON values, and
-/// lives only during a read.
+/// account, most groups are no node's).
 ///
 /// For example: the group at `SecurityGroups[0]` with the id `sg-0123`, the name
 /// `spacelift-server` and the VPC `vpc-0a1b`.
-struct DescribedGroup {
+struct DescribedGroup: Sendable {
     /// The group's id, absent in topogen's own JSON.
     var id: String?
     /// The group's name.
@@ -18,7 +16,7 @@ struct DescribedGroup {
     /// Where the group is: the file and `SecurityGroups[N]`.
     var location: SourceLocation
     /// The group's JSON object.
-    fileprivate var object: [String: Any]
+    fileprivate var object: YAMLValue
     /// The input it is in.
     fileprivate var input: InputText
 
@@ -36,7 +34,7 @@ struct DescribedGroup {
 
 /// Reads the JSON that `aws ec2 describe-security-groups` prints (`{"SecurityGroups": [...]}`,
 /// also what topogen writes in `security-groups.json`, or the bare list that
-/// `--query SecurityGroups` prints), through Foundation's `JSONSerialization`.
+/// `--query SecurityGroups` prints), through ``JSONReader``.
 ///
 /// Each permission (`IpPermissions`, `IpPermissionsEgress`) becomes one ``GroupRule`` per
 /// peer in `IpRanges`, `Ipv6Ranges`, `PrefixListIds` and `UserIdGroupPairs`; a pair references
@@ -56,29 +54,29 @@ enum SecurityGroupReadingJSON {
     /// - Throws: ``ReadError`` when the text is not JSON, or not in the shape of
     ///   `describe-security-groups` output, naming the file and the line or JSON path.
     static func groups(in input: InputText) throws(ReadError) -> [DescribedGroup] {
-        let root: Any
+        let root: YAMLValue
         do {
-            root = try JSONSerialization.jsonObject(
-                with: Data(input.contents.utf8), options: .fragmentsAllowed)
+            root = try JSONReader.value(input.contents)
         } catch {
             throw syntaxError(error, in: input)
         }
-        let list: [Any]
+        let list: [YAMLValue]
         let prefix: String
-        if let object = root as? [String: Any] {
-            guard let groups = object["SecurityGroups"] else {
-                let keys = object.keys.sorted().prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+        if let entries = root.mapping {
+            guard let groups = root["SecurityGroups"] else {
+                let keys = entries.map(\.key).sorted().prefix(3).map { "'\($0)'" }
+                    .joined(separator: ", ")
                 throw ReadError(
                     SourceLocation(file: input.name),
                     "no 'SecurityGroups' in the JSON\(keys.isEmpty ? "" : " (it has \(keys))")",
                     hint: "give the output of 'aws ec2 describe-security-groups'")
             }
-            guard let groups = groups as? [Any] else {
+            guard let groups = groups.sequence else {
                 throw shapeError(input, "SecurityGroups", "is not a list")
             }
             list = groups
             prefix = "SecurityGroups"
-        } else if let groups = root as? [Any] {
+        } else if let groups = root.sequence {
             list = groups
             prefix = ""
         } else {
@@ -95,10 +93,10 @@ enum SecurityGroupReadingJSON {
     }
 
     /// A group's id, name and VPC, at `path` (`SecurityGroups[3]`); its rules stay unread.
-    private static func group(_ value: Any, path: String, in input: InputText) throws(ReadError)
-        -> DescribedGroup
+    private static func group(_ object: YAMLValue, path: String, in input: InputText)
+        throws(ReadError) -> DescribedGroup
     {
-        guard let object = value as? [String: Any] else {
+        guard object.mapping != nil else {
             throw shapeError(input, path, "is not a security group (an object)")
         }
         let id = try string(object, "GroupId", path: path, in: input)
@@ -121,7 +119,7 @@ enum SecurityGroupReadingJSON {
             ("IpPermissions", GroupRule.Direction.ingress), ("IpPermissionsEgress", .egress),
         ] {
             guard let permissions = group.object[key] else { continue }
-            guard let permissions = permissions as? [Any] else {
+            guard let permissions = permissions.sequence else {
                 throw shapeError(input, "\(path).\(key)", "is not a list")
             }
             for (index, permission) in permissions.enumerated() {
@@ -136,10 +134,10 @@ enum SecurityGroupReadingJSON {
     /// The rules of one permission at `path`, one per peer: for example two for a permission
     /// with `0.0.0.0/0` in `IpRanges` and `::/0` in `Ipv6Ranges`.
     private static func rules(
-        _ value: Any, path: String, group: GroupReference, direction: GroupRule.Direction,
+        _ object: YAMLValue, path: String, group: GroupReference, direction: GroupRule.Direction,
         in input: InputText
     ) throws(ReadError) -> [GroupRule] {
-        guard let object = value as? [String: Any] else {
+        guard object.mapping != nil else {
             throw shapeError(input, path, "is not a permission (an object)")
         }
         guard let ipProtocol = try string(object, "IpProtocol", path: path, in: input) else {
@@ -148,7 +146,7 @@ enum SecurityGroupReadingJSON {
         let fromPort = try integer(object, "FromPort", path: path, in: input)
         let toPort = try integer(object, "ToPort", path: path, in: input)
         var rules: [GroupRule] = []
-        func add(_ peer: GroupRule.Peer, _ entry: [String: Any], _ entryPath: String)
+        func add(_ peer: GroupRule.Peer, _ entry: YAMLValue, _ entryPath: String)
             throws(ReadError)
         {
             rules.append(
@@ -163,12 +161,12 @@ enum SecurityGroupReadingJSON {
             ("UserIdGroupPairs", "GroupId"),
         ] {
             guard let entries = object[list] else { continue }
-            guard let entries = entries as? [Any] else {
+            guard let entries = entries.sequence else {
                 throw shapeError(input, "\(path).\(list)", "is not a list")
             }
             for (index, entry) in entries.enumerated() {
                 let entryPath = "\(path).\(list)[\(index)]"
-                guard let entry = entry as? [String: Any] else {
+                guard entry.mapping != nil else {
                     throw shapeError(input, entryPath, "is not an object")
                 }
                 let value = try string(entry, field, path: entryPath, in: input)
@@ -199,22 +197,22 @@ enum SecurityGroupReadingJSON {
 
     /// A string member, `nil` when absent or `null`; any other type is the wrong shape.
     private static func string(
-        _ object: [String: Any], _ key: String, path: String, in input: InputText
+        _ object: YAMLValue, _ key: String, path: String, in input: InputText
     ) throws(ReadError) -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String else {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let text = value.string else {
             throw shapeError(input, "\(path).\(key)", "is not a string")
         }
         return text
     }
 
-    /// An integer member (`FromPort`), `nil` when absent or `null`; a string or a fraction is
-    /// the wrong shape.
+    /// An integer member (`FromPort`), `nil` when absent or `null`; a string, a boolean or a
+    /// fraction is the wrong shape (`-1` and `443.0` are integers).
     private static func integer(
-        _ object: [String: Any], _ key: String, path: String, in input: InputText
+        _ object: YAMLValue, _ key: String, path: String, in input: InputText
     ) throws(ReadError) -> Int? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard !(value is String), let number = value as? Int else {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let number = value.int else {
             throw shapeError(input, "\(path).\(key)", "is not an integer")
         }
         return number
@@ -230,22 +228,13 @@ enum SecurityGroupReadingJSON {
             hint: "give the output of 'aws ec2 describe-security-groups'")
     }
 
-    /// The error of text that is not JSON, with the line when Foundation names the character.
-    private static func syntaxError(_ error: any Error, in input: InputText) -> ReadError {
-        let detail =
-            (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-            ?? "\(error.localizedDescription)"
-        var line: Int?
-        if let range = detail.range(of: "around character "),
-            let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
-        {
-            let bytes = input.contents.utf8.prefix(offset)
-            line = bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-        }
-        let message = detail.prefix(1).lowercased() + detail.dropFirst()
+    /// The error of text that is not JSON, at the line where the reading stopped:
+    /// `live.json:3: not JSON: ...`, the reader's message after `not JSON: `.
+    private static func syntaxError(_ error: YAMLError, in input: InputText) -> ReadError {
+        var message = error.message
+        if message.hasPrefix("invalid JSON: ") { message.removeFirst("invalid JSON: ".count) }
         return ReadError(
-            SourceLocation(file: input.name, line: line),
-            "not JSON: \(message.hasSuffix(".") ? String(message.dropLast()) : message)",
+            SourceLocation(file: input.name, line: error.line), "not JSON: \(message)",
             hint: "give the output of 'aws ec2 describe-security-groups'")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TopologyModel
 
 /// Reads the JSON that `nft -j list ruleset` prints (`{"nftables": [{"metainfo": ...},

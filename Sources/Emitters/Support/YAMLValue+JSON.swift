@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 extension YAMLValue {
     /// Reads a JSON document (`kubectl get -o json`, a topology file) into the value its YAML

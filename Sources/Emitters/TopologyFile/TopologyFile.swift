@@ -1,4 +1,3 @@
-import Foundation
 public import TopologyModel
 
 /// The topology file: one installation described in YAML or JSON, decoded into the

@@ -545,6 +545,24 @@ import TopologyModel
         }
     }
 
+    /// What JSON allows only loosely is refused with its line: a key given twice (which of the
+    /// two would AWS have meant?), a trailing comma.
+    @Test(arguments: [
+        ("{\"SecurityGroups\": [],\n \"SecurityGroups\": []}", "live.json:2: not JSON: "),
+        ("{\"SecurityGroups\": [\n  {\"GroupName\": \"x\"},\n]}", "live.json:3: not JSON: "),
+        ("", "live.json:1: not JSON: "),
+    ])
+    func looseJSONIsAnErrorWithTheLine(json: String, prefix: String) {
+        #expect {
+            _ = try SecurityGroupReader().read(
+                [InputText(name: "live.json", contents: json)], topology: .reference,
+                options: ReadOptions())
+        } throws: { error in
+            let message = (error as? ReadError)?.diagnostics.first?.message ?? ""
+            return message.hasPrefix(prefix)
+        }
+    }
+
     @Test(arguments: [
         (
             "{\"SecurityGroupRules\": []}",
@@ -563,6 +581,23 @@ import TopologyModel
         (
             "{\"SecurityGroups\": [{\"Description\": \"a\"}]}",
             "live.json: SecurityGroups[0]: 'SecurityGroups[0]' has neither 'GroupId' nor 'GroupName'"
+        ),
+        // A boolean or a fraction is no port, though Foundation would have read 1 and 443.
+        (
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"ToPort\": true}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0].ToPort: 'ToPort' is not an integer"
+        ),
+        (
+            "{\"SecurityGroups\": [{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": 443.5}]}]}",
+            "live.json: SecurityGroups[0].IpPermissions[0].FromPort: 'FromPort' is not an integer"
+        ),
+        (
+            "{\"SecurityGroups\": [{\"GroupName\": 7}]}",
+            "live.json: SecurityGroups[0].GroupName: 'GroupName' is not a string"
+        ),
+        (
+            "[{\"GroupName\": \"spacelift-server\", \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"IpRanges\": [\"0.0.0.0/0\"]}]}]",
+            "live.json: [0].IpPermissions[0].IpRanges[0]: 'IpRanges[0]' is not an object"
         ),
     ])
     func theWrongShapeIsAnError(json: String, message: String) {
