@@ -127,7 +127,7 @@ enum HostPermissions {
     static func flows(inComment text: String?) -> [String] {
         guard let text, !text.isEmpty else { return [] }
         // The ids stand before the reasons of extra egress (see HostComment).
-        let comment = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let comment = text.utf8.firstIndex(of: UInt8(ascii: ":")).map { text[..<$0] } ?? text[...]
         var hyphen = false
         var previous = UInt8(ascii: ",")
         for byte in comment.utf8 {
@@ -161,6 +161,10 @@ enum HostPermissions {
 
     /// A rule given as bytes as an excerpt for findings.
     static func excerpt(bytes text: some Sequence<UInt8>) -> String {
+        // Most lines are already single-spaced and trimmed: the text as it is, or its cut.
+        if let plain = text.withContiguousStorageIfAvailable(plainExcerpt), let plain {
+            return plain
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(101)
         var space = false
@@ -181,6 +185,27 @@ enum HostPermissions {
         var cut = 97
         while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
         return String(decoding: bytes[..<cut], as: UTF8.self) + "..."
+    }
+
+    /// The excerpt of a text whose first 101 bytes need no trimming nor joining of white
+    /// space; `nil` for any other.
+    private static func plainExcerpt(_ text: UnsafeBufferPointer<UInt8>) -> String? {
+        let space = UInt8(ascii: " ")
+        guard let first = text.first, first != space else { return nil }
+        var previous = first
+        for byte in text.prefix(101) {
+            switch byte {
+            case UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"): return nil
+            case space where previous == space: return nil
+            default: previous = byte
+            }
+        }
+        // The last byte looked at ends the text or, past 100, is more of it.
+        guard previous != space else { return nil }
+        guard text.count > 100 else { return String(decoding: text, as: UTF8.self) }
+        var cut = 97
+        while cut > 0 && text[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return String(decoding: text[..<cut], as: UTF8.self) + "..."
     }
 }
 

@@ -289,6 +289,21 @@ private struct OptionReader {
         return tokens[position]
     }
 
+    /// The word after an option, as text. (Reading the word first keeps `self` from being
+    /// copied: a call on `self` whose argument changes `self` copies it.)
+    mutating func textValue(after option: ByteToken) throws(ReadError) -> String {
+        let value = try value(after: option)
+        return text(value)
+    }
+
+    /// The word after an option, as one of `words` or any other text.
+    mutating func commonValue(after option: ByteToken, _ words: [(StaticString, String)])
+        throws(ReadError) -> String
+    {
+        let value = try value(after: option)
+        return common(value, words)
+    }
+
     /// Reads the command, then every option up to the target.
     mutating func read() throws(ReadError) {
         if let first = tokens.first, bytes[first.range.lowerBound] == UInt8(ascii: "[") {
@@ -298,9 +313,9 @@ private struct OptionReader {
         let command = tokens[position]
         position += 1
         if word(command, is: "-A") || word(command, is: "--append") {
-            chain = text(try value(after: command))
+            chain = try textValue(after: command)
         } else if word(command, is: "-I") || word(command, is: "--insert") {
-            chain = text(try value(after: command))
+            chain = try textValue(after: command)
             if position < tokens.count, let number = Int(text(tokens[position])) {
                 insertAt = number
                 position += 1
@@ -324,11 +339,11 @@ private struct OptionReader {
             let option = option(token)
             switch option {
             case .jump, .goto:
-                target = common(try value(after: token), Self.targets)
+                target = try commonValue(after: token, Self.targets)
                 isGoto = option == .goto
                 return
             case .match:
-                let name = common(try value(after: token), Self.moduleNames)
+                let name = try commonValue(after: token, Self.moduleNames)
                 module = name
                 skipping = !IptablesSaveRule.modules.contains(name)
                 if skipping {
@@ -353,11 +368,15 @@ private struct OptionReader {
         }
     }
 
+    /// An option as written, `! --dport`, for the texts of findings and messages only: most
+    /// options need neither.
+    func written(_ token: ByteToken, _ negated: Bool) -> String {
+        (negated ? "! " : "") + text(token)
+    }
+
     /// Reads one option and its values into the match.
     mutating func readOption(_ option: Option, _ token: ByteToken, negated: Bool) throws(ReadError)
     {
-        let name = text(token)
-        let written = (negated ? "! " : "") + name
         switch option {
         case .source, .destination, .sourceRange, .destinationRange:
             let value = try self.value(after: token)
@@ -381,14 +400,14 @@ private struct OptionReader {
             }
             let condition = HostMatch.Addresses(
                 family: family, set: IntervalSet(set), negated: negated,
-                text: "\(written) \(text(value))")
+                text: "\(written(token, negated)) \(text(value))")
             if option == .source || option == .sourceRange {
                 match.sources.append(condition)
             } else {
                 match.destinations.append(condition)
             }
         case .proto:
-            let value = text(try self.value(after: token))
+            let value = try textValue(after: token)
             guard let protocols = Self.protocols(named: value) else {
                 match.unreadable.append(
                     "'-p \(value)' is not a protocol topogen diff knows; the rule is not compared")
@@ -396,7 +415,7 @@ private struct OptionReader {
             }
             match.restrict(protocols: negated ? ProtocolBits.all.subtracting(protocols) : protocols)
         case .inInterface, .outInterface:
-            let value = text(try self.value(after: token))
+            let value = try textValue(after: token)
             let condition = HostMatch.Interface(
                 name: value.hasSuffix("+") ? String(value.dropLast()) : value,
                 isPrefix: value.hasSuffix("+"), negated: negated)
@@ -418,7 +437,7 @@ private struct OptionReader {
             let value = try self.value(after: token)
             guard var ports = Self.ports(bytes[value.range]) else {
                 match.unreadable.append(
-                    "'\(written) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
+                    "'\(written(token, negated)) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
@@ -427,7 +446,7 @@ private struct OptionReader {
                 // Either port: a new connection's source port is ephemeral, so a list of
                 // ports below 1024 matches destination ports only.
                 match.unreadable.append(
-                    "'\(written) \(text(value))' matches source ports too; the rule is not compared"
+                    "'\(written(token, negated)) \(text(value))' matches source ports too; the rule is not compared"
                 )
                 return
             }
@@ -436,20 +455,21 @@ private struct OptionReader {
             let value = try self.value(after: token)
             guard var ports = Self.ports(bytes[value.range]) else {
                 match.unreadable.append(
-                    "'\(written) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
+                    "'\(written(token, negated)) \(text(value))' names ports topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
             if negated { ports = IntervalSet.full.subtracting(ports) }
             match.restrict(protocols: moduleProtocols)
             match.sourcePorts.append(
-                HostMatch.SourcePorts(ports: ports, text: "\(written) \(text(value))"))
+                HostMatch.SourcePorts(
+                    ports: ports, text: "\(written(token, negated)) \(text(value))"))
         case .syn:
             match.restrict(protocols: .tcp)
             if negated { match.never = true }
         case .tcpFlags:
-            let mask = text(try value(after: token))
-            let set = text(try value(after: token))
+            let mask = try textValue(after: token)
+            let set = try textValue(after: token)
             match.restrict(protocols: .tcp)
             guard let maskFlags = Self.tcpFlags(mask), let setFlags = Self.tcpFlags(set) else {
                 match.unreadable.append(
@@ -460,11 +480,11 @@ private struct OptionReader {
             let matchesSYN = maskFlags.intersection(["SYN"]) == setFlags
             if matchesSYN == negated { match.never = true }
         case .icmpType, .icmpv6Type:
-            let value = text(try self.value(after: token))
+            let value = try textValue(after: token)
             let isV6 = option == .icmpv6Type
             guard let types = Self.icmpTypes(value, ipv6: isV6) else {
                 match.unreadable.append(
-                    "'\(written) \(value)' names an ICMP code or type topogen diff cannot read; the rule is not compared"
+                    "'\(written(token, negated)) \(value)' names an ICMP code or type topogen diff cannot read; the rule is not compared"
                 )
                 return
             }
@@ -472,13 +492,13 @@ private struct OptionReader {
                 ports: negated ? IntervalSet.full.subtracting(types) : types,
                 of: isV6 ? .icmpv6 : .icmp)
         case .state:
-            let value = text(try self.value(after: token))
+            let value = try textValue(after: token)
             let states = value.split(separator: ",").map { $0.uppercased() }
             if states.contains("NEW") == negated { match.never = true }
         case .comment:
-            match.comment = text(try value(after: token))
+            match.comment = try textValue(after: token)
         case .sourceType, .destinationType:
-            let value = text(try self.value(after: token))
+            let value = try textValue(after: token)
             let condition = HostMatch.AddressTypes(
                 types: Set(value.split(separator: ",").map { $0.uppercased() }), negated: negated)
             if option == .sourceType {
@@ -491,7 +511,7 @@ private struct OptionReader {
         case .skipValue:
             _ = try value(after: token)
         case .packetType:
-            let value = text(try self.value(after: token)).lowercased()
+            let value = try textValue(after: token).lowercased()
             if (value == "unicast" || value == "host") == negated { match.never = true }
         case .jump, .goto, .match:
             break

@@ -202,9 +202,12 @@ public struct Drift: Hashable, Sendable {
     /// Grants that allow what no required permission does.
     private static func excess(_ grants: [Permission], _ needs: [Permission]) -> [Finding] {
         var findings: [Finding] = []
-        for grant in grants {
-            let beyond = grant.subtracting(needs)
+        // Indices, not elements: most grants are within the needs, and a copy of a permission
+        // retains each of its fields.
+        for index in grants.indices {
+            let beyond = grants[index].subtracting(needs)
             guard !beyond.isEmpty else { continue }
+            let grant = grants[index]
             let overlapping = needs.filter { $0.overlaps(grant) }
             // The flows the rule is written for: those whose peers it names whole, when there
             // are any; a rule to one group also overlaps every flow to any address.

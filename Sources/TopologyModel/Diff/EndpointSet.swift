@@ -100,15 +100,30 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
 
     /// The endpoints in this set and not in `other`.
     public func subtracting(_ other: EndpointSet) -> EndpointSet {
-        let complement = EndpointSet(
-            ipv4: IntervalSet.full.subtracting(other.ipv4),
-            ipv6: IntervalSet.full.subtracting(other.ipv6), names: other.names,
-            excludesNames: !other.excludesNames)
-        return intersection(complement)
+        let (names, excludes) =
+            switch (excludesNames, other.excludesNames) {
+            case (false, false): (self.names.subtracting(other.names), false)
+            // Those `other` leaves out.
+            case (false, true): (self.names.intersection(other.names), false)
+            case (true, false): (self.names.union(other.names), true)
+            // Those `other` leaves out and this set does not.
+            case (true, true): (other.names.subtracting(self.names), false)
+            }
+        return EndpointSet(
+            ipv4: ipv4.subtracting(other.ipv4), ipv6: ipv6.subtracting(other.ipv6), names: names,
+            excludesNames: excludes)
     }
 
     /// Whether every endpoint of this set is in `other`.
-    public func isSubset(of other: EndpointSet) -> Bool { subtracting(other).isEmpty }
+    public func isSubset(of other: EndpointSet) -> Bool {
+        guard ipv4.isSubset(of: other.ipv4), ipv6.isSubset(of: other.ipv6) else { return false }
+        switch (excludesNames, other.excludesNames) {
+        case (false, false): return names.isSubset(of: other.names)
+        case (false, true): return names.isDisjoint(with: other.names)
+        case (true, false): return false
+        case (true, true): return other.names.isSubset(of: names)
+        }
+    }
 
     /// Whether the sets share an endpoint, without building their intersection.
     public func overlaps(_ other: EndpointSet) -> Bool {
@@ -124,23 +139,28 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
     /// The addresses as the fewest CIDRs, IPv4 first.
     public var cidrs: [CIDR] {
         var result: [CIDR] = []
+        visitBlocks { result.append($0) }
+        return result
+    }
+
+    /// Calls `body` with each of the fewest CIDRs that cover the addresses, IPv4 first, in
+    /// order, without collecting them.
+    private func visitBlocks(_ body: (CIDR) -> Void) {
         for range in ipv4.ranges {
-            result += Self.blocks(UInt128(range.lowerBound), UInt128(range.upperBound), bits: 32)
-                .map {
-                    CIDR(
-                        uncheckedAddress: IPAddress(ipv4: UInt32($0.start)), prefixLength: $0.prefix
-                    )
-                }
-        }
-        for range in ipv6.ranges {
-            result += Self.blocks(range.lowerBound, range.upperBound, bits: 128).map {
-                CIDR(
-                    uncheckedAddress: IPAddress(
-                        ipv6High: UInt64(truncatingIfNeeded: $0.start >> 64),
-                        low: UInt64(truncatingIfNeeded: $0.start)), prefixLength: $0.prefix)
+            Self.visitBlocks(UInt128(range.lowerBound), UInt128(range.upperBound), bits: 32) {
+                body(
+                    CIDR(uncheckedAddress: IPAddress(ipv4: UInt32($0)), prefixLength: $1))
             }
         }
-        return result
+        for range in ipv6.ranges {
+            Self.visitBlocks(range.lowerBound, range.upperBound, bits: 128) {
+                body(
+                    CIDR(
+                        uncheckedAddress: IPAddress(
+                            ipv6High: UInt64(truncatingIfNeeded: $0 >> 64),
+                            low: UInt64(truncatingIfNeeded: $0)), prefixLength: $1))
+            }
+        }
     }
 
     /// The set in words: `anywhere` for ``everything``, `any address`, CIDRs, names;
@@ -157,12 +177,16 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
             parts += EndpointSet(ipv4: ipv4).cidrs.map(\.description)
             parts.append("::/0")
         } else {
-            let cidrs = self.cidrs
-            if cidrs.count > 6 {
-                parts += cidrs.prefix(5).map(\.description)
-                parts.append("and \(cidrs.count - 5) more networks")
-            } else {
-                parts += cidrs.map(\.description)
+            // The first six networks and the count: a set cut by thousands of rules has
+            // hundreds of thousands of networks, and is named by a few.
+            var count = 0
+            visitBlocks { cidr in
+                if count < 6 { parts.append(cidr.description) }
+                count += 1
+            }
+            if count > 6 {
+                parts.removeLast()
+                parts.append("and \(count - 5) more networks")
             }
         }
         // Any address of a family reaches every named endpoint too (every instance of a group
@@ -183,11 +207,11 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
         UInt128(address.high) << 64 | UInt128(address.low)
     }
 
-    /// The CIDR blocks that exactly cover `lower...upper` in an address space of `bits` bits.
-    private static func blocks(_ lower: UInt128, _ upper: UInt128, bits: Int) -> [(
-        start: UInt128, prefix: Int
-    )] {
-        var result: [(start: UInt128, prefix: Int)] = []
+    /// Calls `body` with the start and prefix length of each CIDR block that exactly covers
+    /// `lower...upper` in an address space of `bits` bits, in order.
+    private static func visitBlocks(
+        _ lower: UInt128, _ upper: UInt128, bits: Int, _ body: (UInt128, Int) -> Void
+    ) {
         var start = lower
         while true {
             // The largest block that starts at `start` and ends within `upper`.
@@ -198,11 +222,10 @@ public struct EndpointSet: Hashable, Sendable, CustomStringConvertible {
                 if last >= start && last <= upper { break }
                 size -= 1
             }
-            result.append((start, bits - size))
+            body(start, bits - size)
             let last = start &+ (size >= 128 ? UInt128.max : (UInt128(1) << size) - 1)
             if last >= upper { break }
             start = last + 1
         }
-        return result
     }
 }

@@ -135,8 +135,16 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         return IntervalSet(normalized: result)
     }
 
-    /// Whether every value of this set is in `other`.
-    @inlinable public func isSubset(of other: IntervalSet) -> Bool { subtracting(other).isEmpty }
+    /// Whether every value of this set is in `other`: each range lies within one of
+    /// `other`'s (they are not adjacent), found by bisection.
+    @inlinable public func isSubset(of other: IntervalSet) -> Bool {
+        for range in ranges {
+            let index = other.firstRange(endingAtOrAfter: range.upperBound)
+            guard index < other.ranges.count, other.ranges[index].lowerBound <= range.lowerBound
+            else { return false }
+        }
+        return true
+    }
 
     /// Whether the sets share a value, without building their intersection: each range of the
     /// smaller set is looked up in the larger by bisection.

@@ -169,23 +169,36 @@ public struct Permission: Hashable, Sendable {
             && peer.overlaps(other.peer)
     }
 
-    /// What this permission allows and `other` does not, as disjoint pieces.
+    /// What this permission allows and `other` does not, as disjoint pieces: the peers outside
+    /// `other`'s; inside them, the other protocols; and with the common protocols, the other
+    /// ports. A piece that is empty is not made (a copy retains every field).
     public func subtracting(_ other: Permission) -> [Permission] {
         guard overlaps(other) else { return [self] }
         var pieces: [Permission] = []
-        var outside = self
-        outside.peer = peer.subtracting(other.peer)
-        pieces.append(outside)
-        var otherProtocols = self
-        otherProtocols.peer = peer.intersection(other.peer)
-        otherProtocols.protocols = protocols.subtracting(other.protocols)
-        pieces.append(otherProtocols)
-        var otherPorts = self
-        otherPorts.peer = otherProtocols.peer
-        otherPorts.protocols = protocols.intersection(other.protocols)
-        otherPorts.ports = ports.subtracting(other.ports)
-        pieces.append(otherPorts)
-        return pieces.filter { !$0.isEmpty }
+        let outside = peer.subtracting(other.peer)
+        if !outside.isEmpty {
+            var piece = self
+            piece.peer = outside
+            pieces.append(piece)
+        }
+        let inside = peer.intersection(other.peer)
+        let otherProtocols = protocols.subtracting(other.protocols)
+        if !otherProtocols.isEmpty {
+            var piece = self
+            piece.peer = inside
+            piece.protocols = otherProtocols
+            pieces.append(piece)
+        }
+        let commonProtocols = protocols.intersection(other.protocols)
+        let otherPorts = ports.subtracting(other.ports)
+        if !commonProtocols.isEmpty && !otherPorts.isEmpty {
+            var piece = self
+            piece.peer = inside
+            piece.protocols = commonProtocols
+            piece.ports = otherPorts
+            pieces.append(piece)
+        }
+        return pieces
     }
 
     /// What this permission allows and none of `others` does, as disjoint pieces.
@@ -194,36 +207,48 @@ public struct Permission: Hashable, Sendable {
     /// their addresses are joined, and are subtracted as one: a block list of single addresses
     /// costs one pass over them, not one per address.
     public func subtracting(_ others: [Permission]) -> [Permission] {
-        // Indices, not iteration: a sequence hands out copies, whose fields all need retaining.
-        var overlapping: [Permission] = []
+        // Indices, not elements: a copy of a permission retains each of its fields.
+        var overlapping: [Int] = []
         for index in others.indices where others[index].overlaps(self) {
-            overlapping.append(others[index])
+            overlapping.append(index)
         }
+        if overlapping.isEmpty { return [self] }
         var remaining = [self]
         if overlapping.count < 16 {
-            for other in overlapping {
-                remaining = remaining.flatMap { $0.subtracting(other) }
+            for index in overlapping {
+                remaining = remaining.flatMap { $0.subtracting(others[index]) }
                 if remaining.isEmpty { break }
             }
             return remaining
         }
-        var shapes: [PermissionShape] = []
-        var addresses:
-            [PermissionShape: (ipv4: [ClosedRange<UInt32>], ipv6: [ClosedRange<UInt128>])] = [:]
-        for other in overlapping {
+        // The shapes in order of first appearance, each with its addresses; runs of one
+        // shape (a block list) are compared with the last shape, not hashed.
+        var shapes:
+            [(shape: PermissionShape, ipv4: [ClosedRange<UInt32>], ipv6: [ClosedRange<UInt128>])] =
+                []
+        var numbers: [PermissionShape: Int] = [:]
+        for index in overlapping {
             let shape = PermissionShape(
-                protocols: other.protocols, ports: other.ports, names: other.peer.names,
-                excludesNames: other.peer.excludesNames)
-            if addresses[shape] == nil { shapes.append(shape) }
-            addresses[shape, default: ([], [])].ipv4 += other.peer.ipv4.ranges
-            addresses[shape, default: ([], [])].ipv6 += other.peer.ipv6.ranges
+                protocols: others[index].protocols, ports: others[index].ports,
+                names: others[index].peer.names, excludesNames: others[index].peer.excludesNames)
+            let number: Int
+            if let last = shapes.last, last.shape == shape {
+                number = shapes.count - 1
+            } else if let known = numbers[shape] {
+                number = known
+            } else {
+                number = shapes.count
+                numbers[shape] = number
+                shapes.append((shape, [], []))
+            }
+            shapes[number].ipv4 += others[index].peer.ipv4.ranges
+            shapes[number].ipv6 += others[index].peer.ipv6.ranges
         }
-        for shape in shapes {
-            let joined = addresses[shape, default: ([], [])]
+        for (shape, ipv4, ipv6) in shapes {
             let other = Permission(
                 subject: subject,
                 peer: EndpointSet(
-                    ipv4: IntervalSet(joined.ipv4), ipv6: IntervalSet(joined.ipv6),
+                    ipv4: IntervalSet(ipv4), ipv6: IntervalSet(ipv6),
                     names: shape.names, excludesNames: shape.excludesNames),
                 protocols: shape.protocols, ports: shape.ports)
             remaining = remaining.flatMap { $0.subtracting(other) }
