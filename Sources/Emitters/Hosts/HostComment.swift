@@ -26,6 +26,11 @@ enum HostComment {
     /// For example: `["server-postgres", "server-dns"]` without reasons is the one comment
     /// `server-postgres,server-dns`.
     static func comments(flows: [String], reasons: [String: String], limit: Int) -> [String] {
+        // Most rules: ids without reasons that fit in one comment.
+        if reasons.isEmpty || !flows.contains(where: { reasons[$0] != nil }) {
+            let ids = flows.joined(separator: ",")
+            if ids.utf8.count <= limit { return [ids] }
+        }
         var groups: [[String]] = []
         for flow in flows {
             if let last = groups.last,

@@ -63,6 +63,12 @@ struct HostFirewall: Hashable, Sendable {
             let farAddresses = ownFlows.map {
                 topology.addresses(of: path == .input ? $0.source : $0.destination)
             }
+            // About one rule per address and port: grown once, not by doubling.
+            let expected = zip(ownFlows, farAddresses).reduce(0) {
+                $0 + $1.0.ports.count * $1.1.count
+            }
+            index.reserveCapacity(index.count + expected)
+            rules.reserveCapacity(rules.count + expected)
             for family in IPFamily.allCases {
                 for (flow, addresses) in zip(ownFlows, farAddresses) {
                     for cidr in addresses where cidr.family == family {
