@@ -26,7 +26,7 @@ extension HostEmitter {
     public func render(_ topology: Topology) -> Rendering {
         let flows = flows(for: topology)
         let byComponent = HostFirewall.flowsByComponent(flows)
-        let files = topology.components.map {
+        let files = topology.components.parallelMap {
             file(
                 for: HostFirewall(role: $0, flows: byComponent[$0] ?? [], topology: topology),
                 topology: topology)
