@@ -37,7 +37,7 @@ enum InputFiles {
             switch SystemFiles.kind(of: path) {
             case .missing: throw InputError("cannot read '\(path)': No such file or directory")
             case .directory: inputs += try directory(path, for: target)
-            case .file: inputs.append(try file(path, name: path))
+            case .file(let size): inputs.append(try file(path, size: size))
             }
         }
         return inputs
@@ -50,7 +50,7 @@ enum InputFiles {
         case .missing: throw InputError("cannot read '\(path)': No such file or directory")
         case .directory:
             throw InputError("'\(path)' is a directory", hint: "name a YAML or JSON file")
-        case .file: return try file(path, name: path)
+        case .file(let size): return try file(path, size: size)
         }
     }
 
@@ -85,15 +85,16 @@ enum InputFiles {
         }
         var inputs: [InputText] = []
         for name in chosen {
-            let full = path.hasSuffix("/") ? path + name : path + "/" + name
-            inputs.append(try file(full, name: full))
+            let full = SystemFiles.path(name, in: path)
+            var size = 0
+            if case .file(let bytes) = SystemFiles.kind(of: full) { size = bytes }
+            inputs.append(try file(full, size: size))
         }
         return inputs
     }
 
-    private static func file(_ path: String, name: String) throws(InputError) -> InputText {
-        var size = 0
-        if case .file(let bytes) = SystemFiles.kind(of: path) { size = bytes }
+    /// The text of a file of `size` bytes (0 when not a regular file), as `stat` gave it.
+    private static func file(_ path: String, size: Int) throws(InputError) -> InputText {
         if size > maximumSize {
             throw InputError(
                 "'\(path)' is \(size >> 20) MiB; topogen reads inputs of at most \(maximumSize >> 20) MiB"
@@ -104,7 +105,7 @@ enum InputFiles {
             throw InputError("cannot read '\(path)': \(SystemError())")
         }
         defer { close(descriptor) }
-        return try text(bounded(descriptor, name: path, sizeHint: size), name: name)
+        return try text(bounded(descriptor, name: path, sizeHint: size), name: path)
     }
 
     private static func standardInput() throws(InputError) -> InputText {

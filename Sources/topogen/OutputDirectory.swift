@@ -59,9 +59,9 @@ struct OutputDirectory {
             for directory in created.reversed() { rmdir(directory) }
         }
         do {
-            for file in files { try checkDestination(join(path, file.name)) }
+            for file in files { try checkDestination(SystemFiles.path(file.name, in: path)) }
             for file in files {
-                let destination = join(path, file.name)
+                let destination = SystemFiles.path(file.name, in: path)
                 temporaries.append((try writeTemporary(file, beside: destination), destination))
             }
             try flush()
@@ -136,8 +136,8 @@ struct OutputDirectory {
     private func writeTemporary(_ file: RenderedFile, beside destination: String)
         throws(RuntimeError) -> String
     {
-        let temporary = join(
-            path, ".\(file.name).topogen-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = SystemFiles.path(
+            ".\(file.name).topogen-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp", in: path)
         let mode: mode_t = file.isExecutable ? 0o777 : 0o666
         let descriptor = open(
             temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -179,9 +179,4 @@ struct OutputDirectory {
         #endif
         sync()
     }
-
-    private func join(_ directory: String, _ name: String) -> String {
-        directory.hasSuffix("/") ? directory + name : directory + "/" + name
-    }
-
 }

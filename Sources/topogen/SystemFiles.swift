@@ -28,6 +28,11 @@ enum SystemFiles {
         case file(size: Int)
     }
 
+    /// The path of `name` inside `directory`: `out/server.sh`, and `/server.sh` in `/`.
+    static func path(_ name: String, in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
     /// What `path` names, following links, as `stat` sees it.
     static func kind(of path: String) -> Kind {
         var status = stat()

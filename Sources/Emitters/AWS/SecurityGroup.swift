@@ -70,9 +70,7 @@ enum AWSText {
     /// The text with every character AWS does not allow removed. Every allowed character is
     /// ASCII, so the bytes of the text are filtered: a character of several bytes loses them all.
     static func sanitized(_ text: String) -> String {
-        let allowed =
-            text.utf8AllSatisfy(isAllowed)
-        if allowed { return text }
+        if text.utf8AllSatisfy(isAllowed) { return text }
         return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
             var count = 0
             for byte in text.utf8 where isAllowed(byte) {

@@ -180,10 +180,15 @@ enum HostPermissions {
             bytes.append(byte)
             if bytes.count > 100 { break }
         }
+        return shortened(bytes)
+    }
+
+    /// Trimmed and joined bytes as an excerpt: whole up to 100 bytes, else cut at 97 bytes,
+    /// back to the start of a character, and `...` added.
+    private static func shortened(_ bytes: some RandomAccessCollection<UInt8>) -> String {
         guard bytes.count > 100 else { return String(decoding: bytes, as: UTF8.self) }
-        // Cut at 97 bytes, back to the start of a character.
-        var cut = 97
-        while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
+        var cut = bytes.index(bytes.startIndex, offsetBy: 97)
+        while cut > bytes.startIndex && bytes[cut] & 0xC0 == 0x80 { bytes.formIndex(before: &cut) }
         return String(decoding: bytes[..<cut], as: UTF8.self) + "..."
     }
 
@@ -201,11 +206,7 @@ enum HostPermissions {
             }
         }
         // The last byte looked at ends the text or, past 100, is more of it.
-        guard previous != space else { return nil }
-        guard text.count > 100 else { return String(decoding: text, as: UTF8.self) }
-        var cut = 97
-        while cut > 0 && text[cut] & 0xC0 == 0x80 { cut -= 1 }
-        return String(decoding: text[..<cut], as: UTF8.self) + "..."
+        return previous == space ? nil : shortened(text)
     }
 }
 

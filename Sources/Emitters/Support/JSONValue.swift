@@ -88,8 +88,7 @@ indirect enum JSONValue: Hashable, Sendable {
                     && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
                         || byte == UInt8(ascii: "&")))
         }
-        let plain =
-            text.utf8AllSatisfy(isPlain)
+        let plain = text.utf8AllSatisfy(isPlain)
         result += "\""
         guard !plain else {
             result += text
